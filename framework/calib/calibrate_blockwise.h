@@ -1,0 +1,59 @@
+// Block-wise calibration: the model is quantized one decoder block at a time, each block seeing
+// the inputs the already-quantized blocks before it produce (ABQ-LLM / OmniQuant / GPTQ loop,
+// spec abq-llm-algorithm.md §4 and §21.2).
+//
+// Streams, one [B, T, C] tensor per calibration window, all starting from the embeddings:
+//   X_fp   the fp teacher chain: fp blocks on fp inputs, activation hooks off;
+//   X_q    the quantized chain: baked blocks on X_q, with the model's activation hooks (activation
+//          quantizers installed before calibration apply here only);
+//   X_fp2  the fp block applied to X_q, computed per block when measure_local_error is on (the
+//          OmniQuant "aug" target; here it measures the error a block adds by itself).
+// Per block: teacher passes → for each stage, input Hessians H = 2/N·Σ xᵀx of the stage's linears
+// from X_q (N = windows) → the weight quantizer per linear with WeightContext::hessian → bake the
+// fake weights → X_q = block(X_q), X_fp = block(X_fp) → per-site and per-block statistics →
+// checkpoint.
+// Stages: with true_sequential (GPTQ's --true-sequential) the linears are quantized in the order
+// [q, k, v] → [o] → [gate, up] → [down], and each stage's Hessians are collected with the earlier
+// stages already baked; without it all seven use inputs of the unquantized block.
+// A block whose quantized weights or outputs hold NaN/Inf (or whose quantizer raises a LibTorch
+// numerical error, e.g. a Cholesky failure) is restarted from its fp weights with RTN; the fallback
+// is logged and listed in the report. If RTN fails too, calibration stops with abq::Error.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "framework/calib/calibration_report.h"
+#include "framework/methods/weight_quantizer.h"
+#include "framework/model/llama_model.h"
+#include "framework/quant/quant_spec.h"
+
+namespace abq::calib {
+
+struct CalibOptions {
+  bool true_sequential = true;      // Hessians re-collected after each stage (see above)
+  bool streams_on_host = false;     // keep X_fp / X_q on the CPU between blocks (large models on one GPU)
+  bool measure_local_error = true;  // run the fp block on X_q too, for BlockStats::local_mse (one more pass)
+  std::string checkpoint_dir;       // empty: no checkpoints; else resume from and commit to this directory
+  /// Called after each block is committed (and checkpointed); returning false stops the run there
+  /// with CalibrationReport::completed = false. Bounds a job's time; tests use it to simulate a kill.
+  std::function<bool(int64_t block)> after_block;
+};
+
+/// The QuantSpec of a weight site (`layers.{i}.{linear}.weight`); disabled specs leave it fp.
+using SpecForSite = std::function<quant::QuantSpec(const std::string& site)>;
+
+/// Quantizes every linear weight of `model` in place, block by block, and returns the statistics.
+/// calibration: token windows, each [B, T] int64 (usually [1, T]). Resumes from
+/// options.checkpoint_dir when it holds a committed state of this run (same model dims, quantizer,
+/// specs, options and tokens); a state of another run is an abq::Error, never overwritten.
+/// Activation hooks installed on `model` are kept and applied on the quantized stream.
+CalibrationReport calibrate_blockwise(model::LlamaModel& model, const SpecForSite& spec_for_site,
+                                      methods::WeightQuantizer& quantizer,
+                                      const std::vector<torch::Tensor>& calibration,
+                                      const CalibOptions& options = {});
+
+}  // namespace abq::calib

@@ -1,0 +1,218 @@
+#include "framework/config/loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "framework/config/diagnostics.h"
+#include "framework/config/scalar.h"
+#include "framework/core/error.h"
+
+namespace abq::config {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kIncludeKey = "include";
+
+SourcePosition from_mark(const YAML::Mark& mark, const std::string& file) {
+  SourcePosition where;
+  where.file = file;
+  if (!mark.is_null() && mark.line >= 0) {
+    where.line = mark.line + 1;
+    where.column = mark.column + 1;
+  }
+  return where;
+}
+
+void record(Document& document, const KeyPath& path, const YAML::Node& node, const std::string& file,
+            const SourcePosition* key_where) {
+  SourcePosition where = from_mark(node.Mark(), file);
+  // An empty value (`key:` then a newline) is marked at the next token; point at its key instead.
+  if (key_where && (node.IsNull() || where.line == 0) && where.line != key_where->line) where = *key_where;
+  document.set_value_position(path, where);
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      KeyPath child = path;
+      child.push_back(it->first.Scalar());
+      SourcePosition key = from_mark(it->first.Mark(), file);
+      document.set_key_position(child, key);
+      record(document, child, it->second, file, &key);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      KeyPath child = path;
+      child.push_back(index_segment(i));
+      record(document, child, node[i], file, nullptr);
+    }
+  }
+}
+
+// yaml-cpp keeps the last of two equal keys silently; a repeated key is almost always a mistake.
+void check_duplicates(const Document& document, const YAML::Node& node, const KeyPath& path,
+                      Diagnostics& diagnostics) {
+  if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      KeyPath child = path;
+      child.push_back(key);
+      if (!seen.insert(key).second) {
+        diagnostics.add(from_mark(it->first.Mark(), document.main_file()),
+                        cat("duplicate key '", key, "' in ", format_path(path)),
+                        "each key may appear once per map");
+      }
+      check_duplicates(document, it->second, child, diagnostics);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      KeyPath child = path;
+      child.push_back(index_segment(i));
+      check_duplicates(document, node[i], child, diagnostics);
+    }
+  }
+}
+
+struct IncludeFrame {
+  std::string canonical;
+  std::string display;
+};
+
+bool read_file(const std::string& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  text = buffer.str();
+  return true;
+}
+
+std::string canonical_of(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+}
+
+Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack);
+
+Document load_include(const std::string& display, const SourcePosition& where, const Document& includer,
+                      std::vector<IncludeFrame>& stack) {
+  const std::string canonical = canonical_of(display);
+  for (size_t i = 0; i < stack.size(); ++i) {
+    if (stack[i].canonical != canonical) continue;
+    std::string chain;
+    for (size_t j = i; j < stack.size(); ++j) chain += stack[j].display + " -> ";
+    Issue issue{where, cat("include cycle: ", chain, display),
+                "a file may not include itself, directly or through others"};
+    throw ConfigError(format_issue(issue, &includer));
+  }
+  std::string text;
+  if (!read_file(display, text)) {
+    Issue issue{where, cat("cannot open included file '", display, "'"), "include paths are relative to the including file"};
+    throw ConfigError(format_issue(issue, &includer));
+  }
+  stack.push_back({canonical, display});
+  Document loaded = load_text(text, display, stack);
+  stack.pop_back();
+  return loaded;
+}
+
+Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack) {
+  YAML::Node root;
+  try {
+    root.reset(YAML::Load(text));
+  } catch (const YAML::ParserException& e) {
+    Document sources;
+    sources.add_source(display, text);
+    Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
+
+  Document own;
+  own.add_source(display, text);
+  if (!root.IsMap()) {
+    Issue issue{from_mark(root.Mark(), display),
+                cat("a config file must be a map of keys, got a ", kind_name(root)), ""};
+    throw ConfigError(format_issue(issue, &own));
+  }
+  own.root().reset(root);
+  record(own, {}, root, display, nullptr);
+  Diagnostics duplicates(own);
+  check_duplicates(own, root, {}, duplicates);
+  duplicates.throw_if_any();
+
+  Document result;
+  result.add_source(display, text);
+  const YAML::Node& const_root = root;
+  if (const_root[kIncludeKey]) {
+    const YAML::Node includes = const_root[kIncludeKey];
+    std::vector<std::pair<std::string, SourcePosition>> files;
+    const fs::path folder = fs::path(display).parent_path();
+    auto add_file = [&](const YAML::Node& entry, const KeyPath& path) {
+      if (!entry.IsScalar() || read_scalar(entry).kind != ScalarKind::string) {
+        Diagnostics d(own);
+        d.add(path, false, cat("include entries must be file paths, got ", kind_name(entry)));
+        d.throw_if_any();
+      }
+      files.emplace_back((folder / entry.Scalar()).lexically_normal().string(), own.locate(path));
+    };
+    if (includes.IsSequence()) {
+      for (size_t i = 0; i < includes.size(); ++i) add_file(includes[i], {kIncludeKey, index_segment(i)});
+    } else {
+      add_file(includes, {kIncludeKey});
+    }
+    for (const auto& [file, where] : files) merge_documents(result, load_include(file, where, own, stack));
+    root.remove(kIncludeKey);
+    own.erase_positions({kIncludeKey});
+  }
+  merge_documents(result, own);
+  return result;
+}
+
+void merge_maps(Document& base, YAML::Node base_map, const Document& over, const YAML::Node& over_map,
+                const KeyPath& path) {
+  for (auto it = over_map.begin(); it != over_map.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    KeyPath child = path;
+    child.push_back(key);
+    YAML::Node existing = base_map[key];
+    if (existing.IsMap() && it->second.IsMap()) {
+      if (const SourcePosition* p = over.value_position(child)) base.set_value_position(child, *p);
+      if (const SourcePosition* p = over.key_position(child)) base.set_key_position(child, *p);
+      merge_maps(base, existing, over, it->second, child);
+    } else {
+      base_map[key] = YAML::Clone(it->second);
+      base.erase_positions(child);
+      base.copy_positions(over, child, child);
+    }
+  }
+}
+
+}  // namespace
+
+void merge_documents(Document& base, const Document& over) {
+  base.merge_sources(over);
+  ABQ_ASSERT(base.root().IsMap() && over.root().IsMap(), "merge_documents needs two maps");
+  if (const SourcePosition* p = over.value_position({})) base.set_value_position({}, *p);
+  merge_maps(base, base.root(), over, over.root(), {});
+}
+
+void record_marks(Document& document, const KeyPath& path, const YAML::Node& node, const std::string& file) {
+  record(document, path, node, file, nullptr);
+}
+
+Document parse_config(const std::string& text, const std::string& name) {
+  std::vector<IncludeFrame> stack{{canonical_of(name), name}};
+  return load_text(text, name, stack);
+}
+
+Document load_config(const std::string& path) {
+  std::string text;
+  if (!read_file(path, text)) throw ConfigError(cat("cannot open config file '", path, "'"));
+  return parse_config(text, path);
+}
+
+}  // namespace abq::config

@@ -1,0 +1,163 @@
+// The one list of registered methods per kind, sorted by name. Each entry: name, options schema,
+// factory from validated options. Add a method here after writing its file (methods/README.md).
+#include "framework/methods/registry.h"
+
+#include <functional>
+
+#include "framework/config/schema.h"
+#include "framework/core/error.h"
+#include "framework/core/spellcheck.h"
+#include "framework/methods/corrections/awq.h"
+#include "framework/methods/corrections/smoothquant.h"
+#include "framework/methods/quantizers/gptq.h"
+#include "framework/methods/quantizers/rtn.h"
+
+namespace abq::methods {
+namespace {
+
+using config::Schema;
+
+struct WeightQuantizerEntry {
+  const char* name;
+  bool needs_hessian;  // runs inside the block-wise calibration engine
+  std::function<Schema()> schema;
+  std::function<std::unique_ptr<WeightQuantizer>(const YAML::Node&)> make;
+};
+
+struct CorrectionEntry {
+  const char* name;
+  std::function<Schema()> schema;
+  std::function<std::unique_ptr<Correction>(const YAML::Node&)> make;
+};
+
+Schema gptq_schema() {
+  return Schema::object({
+      {"block_size", Schema::integer().range(1, 1 << 20).default_value(128).doc("columns per lazy-batch update")},
+      {"damp", Schema::number().range(0.0, 1.0).default_value(0.01).doc("fraction of mean diag(H) added before Cholesky")},
+      {"act_order", Schema::boolean().default_value(false).doc("quantize columns by decreasing diag(H)")},
+      {"static_groups", Schema::boolean().default_value(false).doc("per_group: all group ranges from the original weight")},
+  });
+}
+
+Schema awq_schema() {
+  return Schema::object({
+      {"bits", Schema::integer().range(1, 8).default_value(4).doc("weight bits the scale search quantizes with")},
+      {"group_size", Schema::integer().range(0, 1 << 20).default_value(128).doc("search grid's input-dim group; 0 = per channel")},
+      {"grid", Schema::integer().range(1, 1000).default_value(20).doc("ratios tried, r = k/grid")},
+  });
+}
+
+Schema smoothquant_schema() {
+  return Schema::object({
+      {"alpha", Schema::number().range(0.0, 1.0).default_value(0.5).doc(
+                    "migration strength: s_j = max|X_j|^alpha / max|W_j|^(1-alpha)")},
+  });
+}
+
+const std::vector<WeightQuantizerEntry>& weight_quantizers() {
+  static const std::vector<WeightQuantizerEntry> entries = {
+      {"gptq", true, gptq_schema,
+       [](const YAML::Node& o) {
+         GptqOptions options;
+         options.block_size = o["block_size"].as<int64_t>();
+         options.damp = o["damp"].as<double>();
+         options.act_order = o["act_order"].as<bool>();
+         options.static_groups = o["static_groups"].as<bool>();
+         return std::make_unique<GptqQuantizer>(options);
+       }},
+      {"rtn", false, [] { return Schema::object({}); },
+       [](const YAML::Node&) { return std::make_unique<RtnQuantizer>(RtnOptions{}); }},
+  };
+  return entries;
+}
+
+const std::vector<CorrectionEntry>& corrections() {
+  static const std::vector<CorrectionEntry> entries = {
+      {"awq", awq_schema,
+       [](const YAML::Node& o) {
+         AwqOptions options;
+         options.bits = o["bits"].as<int>();
+         options.group_size = o["group_size"].as<int64_t>();
+         options.grid = o["grid"].as<int64_t>();
+         return std::make_unique<Awq>(options);
+       }},
+      {"smoothquant", smoothquant_schema,
+       [](const YAML::Node& o) {
+         SmoothQuantOptions options;
+         options.alpha = o["alpha"].as<double>();
+         return std::make_unique<SmoothQuant>(options);
+       }},
+  };
+  return entries;
+}
+
+template <typename Entries>
+const auto& find_entry(const Entries& entries, const std::string& type, const char* kind) {
+  std::vector<std::string> names;
+  for (const auto& e : entries) {
+    if (type == e.name) return e;
+    names.push_back(e.name);
+  }
+  std::string hint = closest_match(type, names);
+  throw ConfigError(cat("unknown ", kind, " '", type, "'", hint.empty() ? "" : "; did you mean '" + hint + "'?",
+                        " registered: ", join(names)));
+}
+
+}  // namespace
+
+std::vector<std::string> component_names(ComponentKind kind) {
+  std::vector<std::string> names;
+  switch (kind) {
+    case ComponentKind::weight_quantizer:
+      for (const auto& e : weight_quantizers()) names.push_back(e.name);
+      break;
+    case ComponentKind::correction:
+      for (const auto& e : corrections()) names.push_back(e.name);
+      break;
+    case ComponentKind::allocation:
+      names.push_back("uniform");
+      break;
+  }
+  return names;
+}
+
+config::Schema component_schema(ComponentKind kind) {
+  Schema::Fields types;
+  switch (kind) {
+    case ComponentKind::weight_quantizer:
+      for (const auto& e : weight_quantizers()) types.push_back({e.name, e.schema()});
+      return Schema::tagged("type", types).default_type("rtn");
+    case ComponentKind::correction:
+      for (const auto& e : corrections()) types.push_back({e.name, e.schema()});
+      return Schema::tagged("type", types);
+    case ComponentKind::allocation:
+      break;
+  }
+  throw std::logic_error("component_schema: allocation schemas are declared by the pipeline");
+}
+
+config::Schema options_schema(const std::string& name) {
+  for (const auto& e : weight_quantizers())
+    if (name == e.name) return e.schema();
+  for (const auto& e : corrections())
+    if (name == e.name) return e.schema();
+  std::vector<std::string> names = component_names(ComponentKind::weight_quantizer);
+  for (const auto& n : component_names(ComponentKind::correction)) names.push_back(n);
+  std::string hint = closest_match(name, names);
+  throw ConfigError(cat("unknown component '", name, "'", hint.empty() ? "" : "; did you mean '" + hint + "'?",
+                        " registered: ", join(names)));
+}
+
+bool weight_quantizer_needs_hessian(const std::string& type) {
+  return find_entry(weight_quantizers(), type, "weight quantizer").needs_hessian;
+}
+
+std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options) {
+  return find_entry(weight_quantizers(), type, "weight quantizer").make(options);
+}
+
+std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options) {
+  return find_entry(corrections(), type, "correction").make(options);
+}
+
+}  // namespace abq::methods

@@ -1,0 +1,25 @@
+// Checkpoints into LlamaWeights: the one place that maps Hugging Face tensor names onto the
+// model's structs and turns io/'s float buffers into LibTorch tensors.
+//   GGUF: dequantized to float32, Q/K rows un-permuted (llama.cpp's converter interleaves them).
+//   HF:   config.json + safetensors (single or sharded), F32 / F16 / BF16.
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+#include "framework/model/llama_model.h"
+
+namespace abq::io { class GgufFile; }
+
+namespace abq::pipeline {
+
+/// Every tensor of the model from a GGUF file; throws abq::Error naming a missing or misshapen tensor.
+model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::LlamaConfig& config,
+                                      torch::ScalarType dtype);
+
+/// Every tensor from an HF folder (or file) of safetensors.
+model::LlamaWeights weights_from_safetensors(const std::string& path, const model::LlamaConfig& config,
+                                             torch::ScalarType dtype);
+
+}  // namespace abq::pipeline

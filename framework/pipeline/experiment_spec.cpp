@@ -1,0 +1,264 @@
+#include "framework/pipeline/experiment_spec.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "evaluators/registry.h"
+#include "framework/config/canonical.h"
+#include "framework/config/loader.h"
+#include "framework/config/overrides.h"
+#include "framework/config/schema.h"
+#include "framework/config/validate.h"
+#include "framework/config/variants.h"
+#include "framework/core/error.h"
+#include "framework/methods/registry.h"
+
+namespace abq::pipeline {
+namespace fs = std::filesystem;
+using config::Schema;
+
+namespace {
+
+// ---- schema ---------------------------------------------------------------------------------
+
+// A QuantSpec's keys. `partial` (allocation overrides) declares the same keys with no defaults,
+// so an override changes only what it names.
+Schema quant_spec_schema(const char* default_granularity, bool partial) {
+  auto field = [partial](Schema s, const YAML::Node& fallback) {
+    return partial ? s.optional() : s.default_value(fallback);
+  };
+  return Schema::object({
+      {"bits", field(Schema::integer().range(1, 16).doc("bit width; 16 = not quantized"), YAML::Node(16))},
+      {"symmetric", field(Schema::boolean().doc("symmetric grid without zero-point (else asymmetric min/max)"),
+                          YAML::Node(false))},
+      {"granularity", field(Schema::enumeration(quant::granularity_names()).doc("which elements share a scale"),
+                            YAML::Node(default_granularity))},
+      {"group_size", field(Schema::integer().range(0, 1 << 20).doc("per_group: elements per group along the input dim"),
+                           YAML::Node(0))},
+      {"dynamic", field(Schema::boolean().doc("activations: ranges per forward (true) or calibrated once (false)"),
+                        YAML::Node(true))},
+      {"clip_ratio", field(Schema::number().range(0.0, 1.0).exclusive_min().doc("shrinks the range before quantizing"),
+                           YAML::Node(1.0))},
+      {"bit_balance", field(Schema::boolean().doc("ABQ-LLM W2*: 2^n+1 levels for n <= 2 (asymmetric)"),
+                            YAML::Node(false))},
+  });
+}
+
+Schema build_experiment_schema() {
+  Schema random = Schema::object({
+      {"vocab_size", Schema::integer().range(2, 1 << 22).default_value(258)},
+      {"hidden_size", Schema::integer().range(1, 1 << 16).default_value(64)},
+      {"intermediate_size", Schema::integer().range(1, 1 << 18).default_value(128)},
+      {"num_layers", Schema::integer().range(1, 1024).default_value(2)},
+      {"num_heads", Schema::integer().range(1, 1024).default_value(4)},
+      {"num_kv_heads", Schema::integer().range(1, 1024).default_value(2)},
+      {"tie_embeddings", Schema::boolean().default_value(true)},
+      {"seed", Schema::integer().range(0, 1e18).default_value(0)},
+  });
+  Schema model = Schema::object({
+      {"source", Schema::enumeration({"random", "gguf", "hf"}).default_value("random")
+                     .doc("random: seeded tiny LLaMA; gguf: a .gguf file; hf: a folder with config.json + safetensors")},
+      {"path", Schema::string().optional().doc("checkpoint file or folder (gguf, hf)")},
+      {"dtype", Schema::enumeration({"float32", "float16", "bfloat16", "float64"}).default_value("float32")},
+      {"device", Schema::string().default_value("cpu").doc("cpu, cuda or cuda:N")},
+      {"random", random.doc("hyper-parameters of the random model")},
+  });
+  Schema override_entry = Schema::object({
+      {"sites", Schema::string().required().doc("glob over site names, e.g. layers.*.mlp.down_proj")},
+      {"weights", quant_spec_schema("per_channel", true).optional()},
+      {"activations", quant_spec_schema("per_token", true).optional()},
+      {"kv", quant_spec_schema("per_token", true).optional()},
+      {"skip", Schema::boolean().default_value(false).doc("leave the matched sites unquantized")},
+  });
+  Schema quant = Schema::object({
+      {"weights", quant_spec_schema("per_channel", false).doc("default spec of every linear weight")},
+      {"activations", quant_spec_schema("per_token", false).doc("default spec of every linear input")},
+      {"kv", quant_spec_schema("per_token", false).doc("default spec of attention Q, K, V")},
+      {"weight_quantizer", methods::component_schema(methods::ComponentKind::weight_quantizer)},
+      {"corrections", Schema::list(methods::component_schema(methods::ComponentKind::correction))
+                          .default_value(YAML::Node(YAML::NodeType::Sequence))},
+      {"allocation", Schema::object({
+                         {"type", Schema::enumeration({"uniform"}).default_value("uniform")},
+                         {"overrides", Schema::list(override_entry).default_value(YAML::Node(YAML::NodeType::Sequence))},
+                     })},
+  });
+  return Schema::object({
+      {"name", Schema::string().required().doc("experiment name")},
+      {"seed", Schema::integer().range(0, 1e18).default_value(0).doc("torch seed of the run")},
+      {"model", model},
+      {"tokenizer", Schema::object({{"type", Schema::enumeration({"auto", "byte"}).default_value("auto")}})},
+      {"calibration", Schema::object({
+                          {"data", Schema::string().optional().doc("text file for calibration windows; absent: no calibration")},
+                          {"samples", Schema::integer().range(1, 1 << 20).default_value(128)},
+                          {"seqlen", Schema::integer().range(2, 1 << 20).default_value(2048)},
+                          {"seed", Schema::integer().range(0, 1e18).default_value(2)},
+                      })},
+      {"quant", quant},
+      {"eval", Schema::list(evaluators::evaluator_schema()).default_value(YAML::Node(YAML::NodeType::Sequence))},
+      {"results", Schema::string().required().doc("HDF5 results file")},
+  });
+}
+
+// ---- typed views of the resolved tree ------------------------------------------------------
+
+quant::QuantSpec parse_quant_spec(const YAML::Node& n, const std::string& where) {
+  quant::QuantSpec s;
+  s.bits = n["bits"].as<int>();
+  s.symmetric = n["symmetric"].as<bool>();
+  s.granularity = quant::granularity_from_string(n["granularity"].as<std::string>());
+  s.group_size = n["group_size"].as<int64_t>();
+  s.dynamic = n["dynamic"].as<bool>();
+  s.clip_ratio = n["clip_ratio"].as<double>();
+  s.bit_balance = n["bit_balance"].as<bool>();
+  if (s.enabled() && s.granularity == quant::Granularity::per_group && s.group_size <= 0)
+    throw ConfigError(cat(where, ": granularity per_group needs group_size > 0"));
+  if (s.enabled() && s.symmetric && s.bits == 1)
+    throw ConfigError(cat(where, ": symmetric 1-bit has no grid; use symmetric: false (3 levels with bit_balance)"));
+  return s;
+}
+
+// An override's partial spec laid over the default spec.
+quant::QuantSpec overlay_spec(const YAML::Node& defaults, const YAML::Node& partial, const std::string& where) {
+  YAML::Node merged = YAML::Clone(defaults);
+  for (const auto& kv : partial) merged[kv.first.as<std::string>()] = kv.second;
+  return parse_quant_spec(merged, where);
+}
+
+ComponentSpec parse_component(const YAML::Node& n) {
+  ComponentSpec c;
+  c.type = n["type"].as<std::string>();
+  c.options = YAML::Clone(n);
+  c.options.remove("type");
+  return c;
+}
+
+ExperimentSpec parse_spec(const YAML::Node& r) {
+  ExperimentSpec s;
+  s.name = r["name"].as<std::string>();
+  s.seed = r["seed"].as<uint64_t>();
+  const auto& m = r["model"];
+  s.model.source = m["source"].as<std::string>();
+  s.model.path = m["path"] ? m["path"].as<std::string>() : "";
+  s.model.dtype = m["dtype"].as<std::string>();
+  s.model.device = m["device"].as<std::string>();
+  const auto& rm = m["random"];
+  s.model.random = {rm["vocab_size"].as<int64_t>(), rm["hidden_size"].as<int64_t>(),
+                    rm["intermediate_size"].as<int64_t>(), rm["num_layers"].as<int64_t>(),
+                    rm["num_heads"].as<int64_t>(), rm["num_kv_heads"].as<int64_t>(),
+                    rm["tie_embeddings"].as<bool>(), rm["seed"].as<uint64_t>()};
+  if (s.model.source != "random" && s.model.path.empty())
+    throw ConfigError(cat("model.path is required for model.source ", s.model.source));
+  const std::string& device = s.model.device;
+  if (!(device == "cpu" || device == "cuda" || device.rfind("cuda:", 0) == 0))
+    throw ConfigError(cat("model.device '", device, "' is not one of cpu, cuda, cuda:N"));
+  s.tokenizer.type = r["tokenizer"]["type"].as<std::string>();
+  const auto& c = r["calibration"];
+  s.calibration = {c["data"] ? c["data"].as<std::string>() : "", c["samples"].as<int64_t>(), c["seqlen"].as<int64_t>(),
+                   c["seed"].as<uint64_t>()};
+
+  const auto& q = r["quant"];
+  s.quant.weights = parse_quant_spec(q["weights"], "quant.weights");
+  s.quant.activations = parse_quant_spec(q["activations"], "quant.activations");
+  s.quant.kv = parse_quant_spec(q["kv"], "quant.kv");
+  s.quant.weight_quantizer = parse_component(q["weight_quantizer"]);
+  for (const auto& n : q["corrections"]) s.quant.corrections.push_back(parse_component(n));
+  s.quant.allocation = q["allocation"]["type"].as<std::string>();
+  int i = 0;
+  for (const auto& o : q["allocation"]["overrides"]) {
+    std::string where = cat("quant.allocation.overrides[", i++, "]");
+    methods::SiteOverride so;
+    so.pattern = o["sites"].as<std::string>();
+    so.skip = o["skip"].as<bool>();
+    if (o["weights"]) so.weights = overlay_spec(q["weights"], o["weights"], where + ".weights");
+    if (o["activations"]) so.activations = overlay_spec(q["activations"], o["activations"], where + ".activations");
+    if (o["kv"]) so.kv = overlay_spec(q["kv"], o["kv"], where + ".kv");
+    s.quant.allocation_options.overrides.push_back(so);
+  }
+  for (const auto& n : r["eval"]) s.eval.push_back(parse_component(n));
+  s.results = r["results"].as<std::string>();
+  return s;
+}
+
+// ---- paths ---------------------------------------------------------------------------------
+
+// Rewrites every path value so it is relative to the experiment file's folder, whichever file
+// (or --set flag: relative to the working directory) wrote it. The stored form stays relative, so
+// the config hash does not depend on where the repository is checked out.
+void rebase_paths(config::Document& doc, const fs::path& experiment_dir) {
+  std::vector<config::KeyPath> keys = {{"model", "path"}, {"calibration", "data"}, {"results"}};
+  YAML::Node eval = doc.find({"eval"});
+  if (eval && eval.IsSequence())
+    for (size_t i = 0; i < eval.size(); ++i) keys.push_back({"eval", config::index_segment(i), "data"});
+  for (const auto& key : keys) {
+    YAML::Node node = doc.find(key);
+    if (!node || !node.IsScalar()) continue;
+    std::string value = node.Scalar();
+    if (value.empty() || value[0] == '/' || value[0] == '~') continue;
+    const config::SourcePosition* pos = doc.value_position(key);
+    fs::path source_dir = (pos && pos->file != config::kCommandLine && !pos->file.empty())
+                              ? fs::absolute(fs::path(pos->file)).parent_path()
+                              : fs::current_path();
+    fs::path target = (source_dir / value).lexically_normal();
+    node = target.lexically_relative(experiment_dir).generic_string();
+  }
+}
+
+}  // namespace
+
+std::string ExperimentSpec::resolve_path(const std::string& path) const {
+  if (path.empty() || path[0] == '/') return path;
+  if (path[0] == '~') {
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "") + path.substr(1);
+  }
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+const config::Schema& experiment_schema() {
+  static const Schema schema = build_experiment_schema();
+  return schema;
+}
+
+std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::vector<std::string>& overrides,
+                                            bool merge_duplicate_runs, const std::vector<std::string>& forced) {
+  config::Document document = config::load_config(path);
+  config::apply_overrides(document, overrides);
+  fs::path experiment_dir = fs::absolute(fs::path(path)).parent_path().lexically_normal();
+
+  std::vector<ExperimentSpec> specs;
+  std::string problems;
+  for (auto& variant : config::expand_variants(document)) {
+    config::apply_overrides(variant.document, forced);
+    rebase_paths(variant.document, experiment_dir);
+    try {
+      YAML::Node resolved = config::validate(variant.document, experiment_schema());
+      ExperimentSpec spec = parse_spec(resolved);
+      spec.variant = variant.name;
+      spec.file = path;
+      spec.base_dir = experiment_dir.string();
+      spec.resolved_yaml = config::emit_yaml(resolved);
+      spec.config_hash = config::config_hash(resolved);
+      spec.run_id = spec.config_hash.substr(0, 16);
+      spec.results = spec.resolve_path(spec.results);
+      specs.push_back(std::move(spec));
+    } catch (const ConfigError& e) {
+      problems += (problems.empty() ? "" : "\n") +
+                  (variant.name.empty() ? std::string() : "in run '" + variant.name + "':\n") + e.what();
+    }
+  }
+  if (!problems.empty()) throw ConfigError(problems);
+  std::vector<ExperimentSpec> unique;
+  for (auto& spec : specs) {
+    auto same = std::find_if(unique.begin(), unique.end(), [&](const ExperimentSpec& u) { return u.run_id == spec.run_id; });
+    if (same == unique.end()) {
+      unique.push_back(std::move(spec));
+    } else if (!merge_duplicate_runs) {
+      throw ConfigError(cat(path, ": runs '", same->run_name(), "' and '", spec.run_name(),
+                            "' resolve to the same config (hash ", spec.run_id, "); remove one"));
+    }
+  }
+  return unique;
+}
+
+}  // namespace abq::pipeline

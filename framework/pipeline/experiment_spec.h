@@ -1,0 +1,102 @@
+// ExperimentSpec: one fully resolved, validated run of an experiment file, typed. Only the
+// pipeline reads it; components receive their own typed options (methods/registry.h).
+//
+// An experiment file may expand into several runs (`runs:` and `sweep:`); each run has its own
+// resolved config, hash and run id (the key of its record in the results store).
+// Relative paths in a config are relative to the experiment file's folder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "framework/methods/allocations/uniform.h"
+#include "framework/quant/quant_spec.h"
+
+namespace abq::config { class Schema; }
+
+namespace abq::pipeline {
+
+/// Hyper-parameters of the seeded random LLaMA used by tests and smoke runs.
+struct RandomModelSpec {
+  int64_t vocab_size = 258;
+  int64_t hidden_size = 64;
+  int64_t intermediate_size = 128;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t num_kv_heads = 2;
+  bool tie_embeddings = true;
+  uint64_t seed = 0;
+};
+
+struct ModelSpec {
+  std::string source;   // random | gguf | hf
+  std::string path;     // checkpoint file or folder (gguf, hf)
+  std::string dtype;    // float32 | float16 | bfloat16 | float64
+  std::string device;   // cpu | cuda | cuda:N
+  RandomModelSpec random;
+};
+
+struct TokenizerSpec {
+  std::string type;     // auto (from the checkpoint) | byte
+};
+
+struct CalibrationSpec {
+  std::string data;     // text file; "" = no calibration data
+  int64_t samples = 128;
+  int64_t seqlen = 2048;
+  uint64_t seed = 2;
+};
+
+/// A registered component chosen by `type`, with its validated options (defaults filled).
+struct ComponentSpec {
+  std::string type;
+  YAML::Node options;
+};
+
+struct QuantPlanSpec {
+  quant::QuantSpec weights;
+  quant::QuantSpec activations;
+  quant::QuantSpec kv;
+  ComponentSpec weight_quantizer;
+  std::vector<ComponentSpec> corrections;
+  std::string allocation;          // registered allocation type ("uniform")
+  methods::UniformOptions allocation_options;
+};
+
+struct ExperimentSpec {
+  std::string name;        // experiment name
+  std::string variant;     // run name within the experiment ("" for a single run)
+  std::string file;        // the experiment file
+  std::string base_dir;    // its folder; relative paths resolve against it
+  uint64_t seed = 0;
+  ModelSpec model;
+  TokenizerSpec tokenizer;
+  CalibrationSpec calibration;
+  QuantPlanSpec quant;
+  std::vector<ComponentSpec> eval;
+  std::string results;     // results file (resolved path)
+
+  std::string resolved_yaml;  // canonical resolved config of this run
+  std::string config_hash;    // sha256 of the canonical form
+  std::string run_id;         // first 16 hex digits of config_hash
+
+  std::string run_name() const { return variant.empty() ? name : variant; }
+  /// A path from the config, made absolute against base_dir (unless already absolute or empty).
+  std::string resolve_path(const std::string& path) const;
+};
+
+/// The schema of an experiment file, assembled from the components' own declarations.
+const config::Schema& experiment_schema();
+
+/// Loads, merges includes, applies `--set` overrides, expands runs/sweep and validates every run.
+/// Throws abq::ConfigError listing every problem of every run. Two runs with the same resolved
+/// config are an error unless `merge_duplicate_runs` (then the first one is kept). `forced`
+/// assignments apply to every run after runs/sweep expansion, so they win over both.
+std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::vector<std::string>& overrides,
+                                            bool merge_duplicate_runs = false,
+                                            const std::vector<std::string>& forced = {});
+
+}  // namespace abq::pipeline

@@ -1,0 +1,126 @@
+#include "framework/pipeline/model_loader.h"
+
+#include <cstdio>
+#include <set>
+
+#include "framework/core/error.h"
+#include "framework/core/sha256.h"
+#include "framework/core/torch_compat.h"
+#include "framework/io/gguf.h"
+#include "framework/io/gguf_config.h"
+#include "framework/io/gguf_dequant.h"
+#include "framework/io/hf_config.h"
+#include "framework/pipeline/checkpoint_loader.h"
+#include "framework/tokenize/gguf_vocab.h"
+#include "framework/tokenize/load_tokenizer.h"
+
+namespace abq::pipeline {
+namespace {
+
+LoadedModel load_random(const ExperimentSpec& spec) {
+  const auto& r = spec.model.random;
+  model::LlamaConfig config;
+  config.model_type = "llama";
+  config.vocab_size = r.vocab_size;
+  config.hidden_size = r.hidden_size;
+  config.intermediate_size = r.intermediate_size;
+  config.num_layers = r.num_layers;
+  config.num_heads = r.num_heads;
+  config.num_kv_heads = r.num_kv_heads;
+  config.tie_embeddings = r.tie_embeddings;
+  config.max_position = 1 << 16;
+  LoadedModel loaded;
+  loaded.tokenizer = tokenize::make_byte_tokenizer();
+  if (config.vocab_size < loaded.tokenizer->vocab_size())
+    throw ConfigError(cat("model.random.vocab_size is ", config.vocab_size, " but the byte tokenizer needs at least ",
+                          loaded.tokenizer->vocab_size(), " ids"));
+  config.bos_token_id = loaded.tokenizer->bos_id();
+  config.eos_token_id = loaded.tokenizer->eos_id();
+  loaded.model = std::make_unique<model::LlamaModel>(
+      model::make_random_model(config, r.seed, parse_dtype(spec.model.dtype)));
+  loaded.model_sha256 = sha256_hex(cat("random-llama V", r.vocab_size, " C", r.hidden_size, " F",
+                                       r.intermediate_size, " L", r.num_layers, " H", r.num_heads, " Hkv",
+                                       r.num_kv_heads, " tied", r.tie_embeddings, " seed", r.seed));
+  loaded.tokenizer_sha256 = sha256_hex("byte-tokenizer-v1");
+  loaded.weights_note = "seeded random weights";
+  return loaded;
+}
+
+// A GGUF file carries config, weights and tokenizer. Quantized blocks are dequantized to float32,
+// so the source precision is recorded in weights_note (e.g. Q4_1-dequantized).
+LoadedModel load_gguf(const ExperimentSpec& spec, const std::string& path) {
+  auto file = io::GgufFile::open(path);
+  auto config = io::llama_config_from_gguf(file);
+  LoadedModel loaded;
+  loaded.model = std::make_unique<model::LlamaModel>(config, weights_from_gguf(file, config, parse_dtype(spec.model.dtype)));
+  loaded.tokenizer = tokenize::tokenizer_from_gguf(file);
+  loaded.model_sha256 = sha256_file(path);
+  loaded.tokenizer_sha256 = loaded.model_sha256;  // the vocabulary lives in the same file
+  std::set<std::string> types;
+  for (const auto& t : file.tensors())
+    if (t.name.find("blk.") == 0 && t.shape.size() == 2) types.insert(io::ggml_type_name(t.type));
+  std::string note;
+  for (const auto& t : types) note += (note.empty() ? "" : "/") + t;
+  loaded.weights_note = "GGUF " + note + "-dequantized (" + path.substr(path.find_last_of('/') + 1) + ")";
+  return loaded;
+}
+
+LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
+  auto config = io::llama_config_from_hf(path + "/config.json");
+  LoadedModel loaded;
+  loaded.model =
+      std::make_unique<model::LlamaModel>(config, weights_from_safetensors(path, config, parse_dtype(spec.model.dtype)));
+  loaded.tokenizer = tokenize::load_tokenizer(path);
+  Sha256 h;
+  for (const char* name : {"config.json", "model.safetensors.index.json", "model.safetensors"}) {
+    std::string f = path + "/" + name;
+    if (FILE* probe = std::fopen(f.c_str(), "rb")) {
+      std::fclose(probe);
+      h.update(std::string(name) + ":" + sha256_file(f) + "\n");
+    }
+  }
+  loaded.model_sha256 = h.hex_digest();
+  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+    std::string f = path + "/" + name;
+    if (FILE* probe = std::fopen(f.c_str(), "rb")) {
+      std::fclose(probe);
+      loaded.tokenizer_sha256 = sha256_file(f);
+      break;
+    }
+  }
+  loaded.weights_note = "HF safetensors";
+  return loaded;
+}
+
+}  // namespace
+
+LoadedModel load_model(const ExperimentSpec& spec) {
+  LoadedModel loaded;
+  const std::string path = spec.resolve_path(spec.model.path);
+  try {
+    if (spec.model.source == "random") {
+      loaded = load_random(spec);
+    } else if (spec.model.source == "gguf") {
+      loaded = load_gguf(spec, path);
+    } else {
+      loaded = load_hf(spec, path);
+    }
+  } catch (Error& e) {
+    if (spec.model.source != "random") e.with_context("loading " + path);
+    throw;
+  }
+  if (spec.tokenizer.type == "byte") {
+    loaded.tokenizer = tokenize::make_byte_tokenizer();
+    loaded.tokenizer_sha256 = sha256_hex("byte-tokenizer-v1");
+  }
+  if (spec.model.device != "cpu") {
+    if (!torch_cuda_available())
+      throw Error(cat("model.device is '", spec.model.device,
+                      "' but this LibTorch has no usable CUDA device (LibTorch ", torch_version(),
+                      "); use device: cpu or build against a CUDA LibTorch"));
+    loaded.model->to(parse_device(spec.model.device), parse_dtype(spec.model.dtype));
+  }
+  return loaded;
+}
+
+}  // namespace abq::pipeline

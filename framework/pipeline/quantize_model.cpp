@@ -1,0 +1,255 @@
+#include "framework/pipeline/quantize_model.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include "framework/calib/calibrate_blockwise.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/core/progress.h"
+#include "framework/methods/allocations/uniform.h"
+#include "framework/methods/registry.h"
+#include "framework/quant/error_metrics.h"
+#include "framework/quant/fake_quant.h"
+
+namespace abq::pipeline {
+namespace {
+
+using model::SiteKind;
+
+// Logit drift tolerated from an output-preserving correction, relative to max |logit|. Float32
+// re-association of the rescaled products stays far below it; a broken transform does not.
+constexpr double kCorrectionTolerance = 1e-3;
+// Calibration windows used to measure activation quantization error (a forward each).
+constexpr size_t kActivationErrorWindows = 2;
+
+methods::SiteRole role_of(SiteKind kind) {
+  if (model::is_weight(kind)) return methods::SiteRole::weight;
+  if (model::is_attention(kind)) return methods::SiteRole::kv;
+  return methods::SiteRole::activation;
+}
+
+std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config) {
+  std::vector<methods::SiteInfo> sites;
+  for (int64_t layer = 0; layer < config.num_layers; ++layer)
+    for (SiteKind kind : model::all_site_kinds()) {
+      methods::SiteInfo info;
+      info.name = model::site_name(layer, kind);
+      info.role = role_of(kind);
+      info.module = info.name;
+      if (!model::is_attention(kind)) info.module = info.name.substr(0, info.name.rfind('.'));
+      sites.push_back(info);
+    }
+  return sites;
+}
+
+model::Linear& linear_at(model::LlamaModel& m, int64_t layer, model::LinearKind kind) {
+  auto& b = m.weights().layers[size_t(layer)];
+  switch (kind) {
+    case model::LinearKind::q_proj: return b.q_proj;
+    case model::LinearKind::k_proj: return b.k_proj;
+    case model::LinearKind::v_proj: return b.v_proj;
+    case model::LinearKind::o_proj: return b.o_proj;
+    case model::LinearKind::gate_proj: return b.gate_proj;
+    case model::LinearKind::up_proj: return b.up_proj;
+    case model::LinearKind::down_proj: return b.down_proj;
+  }
+  throw std::logic_error("linear_at: unknown linear kind");
+}
+
+store::SiteRow site_row(const std::string& site, const quant::QuantSpec& spec, double mse, double sqnr) {
+  store::SiteRow row;
+  row.site = site;
+  row.bits = spec.bits;
+  row.granularity = quant::to_string(spec.granularity);
+  row.group_size = spec.granularity == quant::Granularity::per_group ? spec.group_size : 0;
+  row.levels = spec.levels();
+  row.mse = mse;
+  row.sqnr_db = sqnr;
+  return row;
+}
+
+void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan, const std::vector<torch::Tensor>& calibration,
+                       QuantizationReport& report) {
+  for (const auto& c : plan.corrections) {
+    if (calibration.empty())
+      throw ConfigError(cat("correction '", c.type, "' needs calibration data: set calibration.data"));
+    auto correction = methods::make_correction(c.type, c.options);
+    torch::NoGradGuard no_grad;
+    auto probe = calibration.front();
+    auto before = m.forward(probe).to(torch::kFloat64);
+    correction->apply(m, calibration);
+    auto after = m.forward(probe).to(torch::kFloat64);
+    double drift = ((after - before).abs().max() / before.abs().max()).item<double>();
+    log_info("correction ", c.type, ": fp output drift ", drift, " (max |Δlogit| / max |logit|)");
+    if (!(drift <= kCorrectionTolerance))
+      throw Error(cat("correction '", c.type, "' changed the fp model output by ", drift,
+                      " (relative), more than the ", kCorrectionTolerance,
+                      " an output-preserving transform may; refusing to continue"));
+    report.checks.push_back({"fp_output_drift", "calibration", "correction:" + c.type, drift, NAN,
+                             int64_t(probe.numel())});
+  }
+}
+
+// Quantizers that need Hessians (GPTQ) run block by block on the calibration windows, with
+// per-block checkpoints so a killed run resumes at the next block.
+void quantize_weights_blockwise(model::LlamaModel& m, methods::WeightQuantizer& quantizer,
+                                const std::map<std::string, quant::QuantSpec>& allocation,
+                                const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
+                                QuantizationReport& report) {
+  if (calibration.empty())
+    throw ConfigError(cat("weight quantizer '", quantizer.name(), "' needs calibration data: set calibration.data"));
+  calib::CalibOptions options;
+  options.checkpoint_dir = checkpoint_dir;
+  auto result = calib::calibrate_blockwise(
+      m, [&](const std::string& site) { return allocation.at(site); }, quantizer, calibration, options);
+  for (const auto& s : result.sites)
+    if (s.spec.enabled()) report.sites.push_back(site_row(s.site, s.spec, s.mse, s.sqnr_db));
+  for (const auto& f : result.fallbacks)
+    report.checks.push_back({"calibration_fallback", "block " + std::to_string(f.block), f.from + "->" + f.to + ": " + f.reason,
+                             double(f.block), NAN, 1});
+  m.check_weights();
+}
+
+void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
+                      const std::map<std::string, quant::QuantSpec>& allocation,
+                      const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
+                      QuantizationReport& report) {
+  auto quantizer = methods::make_weight_quantizer(plan.weight_quantizer.type, plan.weight_quantizer.options);
+  if (methods::weight_quantizer_needs_hessian(plan.weight_quantizer.type))
+    return quantize_weights_blockwise(m, *quantizer, allocation, calibration, checkpoint_dir, report);
+  const auto& config = m.config();
+  torch::NoGradGuard no_grad;
+  Progress progress("quantize weights", config.num_layers, "layer");
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      std::string site = model::site_name(layer, model::weight_site(kind));
+      const quant::QuantSpec& spec = allocation.at(site);
+      if (!spec.enabled()) continue;
+      auto& linear = linear_at(m, layer, kind);
+      methods::WeightContext ctx;
+      ctx.site = site;
+      methods::WeightQuantResult result;
+      try {
+        result = quantizer->quantize(linear.weight, spec, ctx);
+      } catch (Error& e) {
+        e.with_context(cat("while quantizing ", site, " (", quant::describe(spec), ")"));
+        throw;
+      }
+      report.sites.push_back(site_row(site, spec, quant::mse(linear.weight, result.fake_weight),
+                                      quant::sqnr_db(linear.weight, result.fake_weight)));
+      linear.weight = result.fake_weight.to(linear.weight.scalar_type());
+    }
+    progress.advance();
+  }
+  m.check_weights();
+}
+
+// Error accumulators for one activation site, filled while measuring.
+struct ActivationError {
+  double signal = 0;
+  double noise = 0;
+  double count = 0;
+};
+
+void install_activation_quantizers(model::LlamaModel& m, const std::map<std::string, quant::QuantSpec>& allocation,
+                                   const std::vector<torch::Tensor>& calibration, QuantizationReport& report) {
+  const auto& config = m.config();
+  struct Active {
+    std::string site;
+    int64_t layer;
+    SiteKind kind;
+    quant::QuantSpec spec;
+    std::shared_ptr<quant::RangeObserver> observer;  // static ranges only
+  };
+  std::vector<Active> active;
+  for (int64_t layer = 0; layer < config.num_layers; ++layer)
+    for (SiteKind kind : model::all_site_kinds()) {
+      if (model::is_weight(kind)) continue;
+      std::string site = model::site_name(layer, kind);
+      const auto& spec = allocation.at(site);
+      if (!spec.enabled()) continue;
+      Active a{site, layer, kind, spec, nullptr};
+      if (!spec.dynamic) a.observer = std::make_shared<quant::RangeObserver>(spec);
+      active.push_back(a);
+    }
+  if (active.empty()) return;
+
+  bool any_static = false;
+  for (const auto& a : active) any_static = any_static || a.observer;
+  if (any_static) {
+    if (calibration.empty())
+      throw ConfigError("static activation ranges (dynamic: false) need calibration data: set calibration.data");
+    for (auto& a : active)
+      if (a.observer)
+        m.set_activation_hook(a.layer, a.kind, [obs = a.observer](const torch::Tensor& x) {
+          obs->observe(x);
+          return x;
+        });
+    torch::NoGradGuard no_grad;
+    Progress progress("calibrate activation ranges", int64_t(calibration.size()), "win");
+    for (const auto& window : calibration) {
+      m.forward(window);
+      progress.advance();
+    }
+    m.clear_activation_hooks();
+  }
+
+  // Measuring hooks: quantize and accumulate the error on a few calibration windows.
+  std::vector<ActivationError> errors(active.size());
+  auto quantizer_of = [](const Active& a) -> model::ActivationHook {
+    if (a.observer) return [obs = a.observer](const torch::Tensor& x) { return obs->quantize(x).fake; };
+    return [spec = a.spec](const torch::Tensor& x) { return quant::fake_quant(x, spec).fake; };
+  };
+  if (!calibration.empty()) {
+    for (size_t i = 0; i < active.size(); ++i) {
+      auto quantize = quantizer_of(active[i]);
+      m.set_activation_hook(active[i].layer, active[i].kind, [quantize, err = &errors[i]](const torch::Tensor& x) {
+        auto q = quantize(x);
+        auto x64 = x.to(torch::kFloat64);
+        err->signal += x64.square().sum().item<double>();
+        err->noise += (x64 - q.to(torch::kFloat64)).square().sum().item<double>();
+        err->count += double(x.numel());
+        return q;
+      });
+    }
+    torch::NoGradGuard no_grad;
+    for (size_t w = 0; w < std::min(kActivationErrorWindows, calibration.size()); ++w) m.forward(calibration[w]);
+  }
+  for (size_t i = 0; i < active.size(); ++i) {
+    const auto& e = errors[i];
+    double mse = e.count > 0 ? e.noise / e.count : NAN;
+    double sqnr = e.count > 0 ? (e.noise > 0 ? 10 * std::log10(e.signal / e.noise) : INFINITY) : NAN;
+    report.sites.push_back(site_row(active[i].site, active[i].spec, mse, sqnr));
+    m.set_activation_hook(active[i].layer, active[i].kind, quantizer_of(active[i]));
+  }
+}
+
+std::string bits_text(const quant::QuantSpec& s) { return std::to_string(s.enabled() ? s.bits : 16); }
+
+}  // namespace
+
+std::string setting_id(const QuantPlanSpec& plan) {
+  std::string id = "W" + bits_text(plan.weights) + "A" + bits_text(plan.activations) + "KV" + bits_text(plan.kv);
+  if (plan.weights.enabled() && plan.weights.granularity == quant::Granularity::per_group)
+    id += "g" + std::to_string(plan.weights.group_size);
+  if (plan.weights.enabled() && plan.weights.levels() != (int64_t(1) << plan.weights.bits)) id += "*";
+  return id;
+}
+
+QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& plan,
+                                  const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir) {
+  QuantizationReport report;
+  report.setting = setting_id(plan);
+  apply_corrections(m, plan, calibration, report);
+
+  methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
+  auto allocation = methods::allocate_uniform(site_infos(m.config()), defaults, plan.allocation_options);
+
+  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, report);
+  install_activation_quantizers(m, allocation, calibration, report);
+  return report;
+}
+
+}  // namespace abq::pipeline

@@ -1,0 +1,219 @@
+#include "framework/pipeline/run_experiment.h"
+
+#include <fnmatch.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <set>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "evaluators/evaluator.h"
+#include "evaluators/registry.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/core/sha256.h"
+#include "framework/core/text_table.h"
+#include "framework/core/torch_compat.h"
+#include "framework/data/token_windows.h"
+#include "framework/pipeline/experiment_spec.h"
+#include "framework/pipeline/model_loader.h"
+#include "framework/pipeline/quantize_model.h"
+#include "framework/store/provenance.h"
+#include "framework/store/results_store.h"
+
+namespace abq::pipeline {
+namespace {
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return int64_t(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// Times one stage of a run and appends it to the record's timings table.
+class StageTimer {
+ public:
+  StageTimer(store::RunRecord& record, std::string stage)
+      : record_(record), stage_(std::move(stage)), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    record_.timings.push_back({stage_, seconds, peak_rss_bytes()});
+  }
+
+ private:
+  store::RunRecord& record_;
+  std::string stage_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const tokenize::Tokenizer& tokenizer,
+                                               const torch::Device& device) {
+  const auto& c = spec.calibration;
+  if (c.data.empty()) return {};
+  std::string text = data::read_text_file(spec.resolve_path(c.data));
+  auto stream = tokenizer.encode(text, true);
+  std::vector<torch::Tensor> windows;
+  for (const auto& w : data::random_windows(stream, c.samples, c.seqlen, c.seed))
+    windows.push_back(torch::tensor(w, torch::kInt64).unsqueeze(0).to(device));  // (1, T)
+  return windows;
+}
+
+std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
+  auto attrs = store::host_provenance();
+  attrs["name"] = spec.run_name();
+  attrs["experiment"] = spec.name;
+  attrs["experiment_file"] = spec.file;
+  attrs["config_yaml"] = spec.resolved_yaml;
+  attrs["config_hash"] = spec.config_hash;
+  attrs["seed"] = std::to_string(spec.seed);
+  attrs["libtorch"] = torch_version();
+  attrs["device"] = spec.model.device;
+  attrs["cuda"] = torch_cuda_available() ? "available" : "none";
+  attrs["threads"] = std::to_string(torch::get_num_threads());
+  return attrs;
+}
+
+std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path) {
+  return results_path + ".calib/" + spec.run_id;
+}
+
+store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& results_path, store::RunRecord record) {
+  torch::manual_seed(spec.seed);
+  LoadedModel loaded;
+  {
+    StageTimer t(record, "load_model");
+    loaded = load_model(spec);
+  }
+  record.attributes["model_sha256"] = loaded.model_sha256;
+  record.attributes["tokenizer_sha256"] = loaded.tokenizer_sha256;
+  record.attributes["weights"] = loaded.weights_note;
+  auto& model = *loaded.model;
+
+  std::vector<torch::Tensor> calibration;
+  if (!spec.calibration.data.empty()) {
+    StageTimer t(record, "calibration_data");
+    calibration = calibration_windows(spec, *loaded.tokenizer, model.device());
+    record.attributes["calibration_data_sha256"] = sha256_file(spec.resolve_path(spec.calibration.data));
+  }
+  {
+    StageTimer t(record, "quantize");
+    // Per-block checkpoints live beside the results file, keyed by run id, until the run is stored.
+    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path));
+    record.sites = report.sites;
+    record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
+    record.attributes["setting"] = report.setting;
+  }
+  std::vector<std::unique_ptr<evaluators::Evaluator>> evals;
+  bool wants_reference = false;
+  for (const auto& e : spec.eval) {
+    evals.push_back(evaluators::make_evaluator(e.type, e.options, [&](const std::string& p) { return spec.resolve_path(p); }));
+    wants_reference = wants_reference || evals.back()->uses_reference();
+  }
+  // Logit metrics (KL, top-1 agreement vs the fp model) need the unquantized model beside the
+  // quantized one; it is loaded only when the run quantizes something and an evaluator asks.
+  std::unique_ptr<model::LlamaModel> reference;
+  if (wants_reference && record.attributes["setting"] != "W16A16KV16") {
+    StageTimer t(record, "load_reference");
+    reference = std::move(load_model(spec).model);
+  }
+  evaluators::EvalContext context{model, *loaded.tokenizer, loaded.tokenizer_sha256, record.attributes["setting"],
+                                  reference.get(), loaded.model_sha256};
+  for (size_t i = 0; i < evals.size(); ++i) {
+    StageTimer t(record, "eval:" + spec.eval[i].type);
+    for (const auto& m : evals[i]->evaluate(context))
+      record.metrics.push_back({m.metric, m.dataset, m.protocol, m.value, m.stderr_value, m.n});
+    // Per-example records, so any metric can be recomputed offline; prefixed by the evaluator's
+    // position because two evaluators may produce the same table name.
+    for (auto& [name, table] : evals[i]->tables()) record.tables["eval" + std::to_string(i) + "_" + name] = table;
+  }
+  return record;
+}
+
+void print_summary(const store::ResultsStore& results, const std::vector<ExperimentSpec>& specs) {
+  std::vector<std::string> columns;
+  std::vector<store::RunRecord> records;
+  for (const auto& spec : specs) {
+    if (!results.status(spec.run_id)) continue;
+    records.push_back(results.read_run(spec.run_id));
+    for (const auto& m : records.back().metrics) {
+      // The headline metrics; `abq show` lists every stored one.
+      static const std::set<std::string> headline = {"ppl", "acc", "acc_norm", "kl_mean", "top1_agreement"};
+      if (!headline.count(m.metric)) continue;
+      std::string col = m.metric + ":" + m.dataset;
+      if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
+    }
+  }
+  std::vector<std::string> header = {"run", "setting", "status"};
+  header.insert(header.end(), columns.begin(), columns.end());
+  TextTable table(header);
+  std::set<std::string> notes;
+  for (const auto& r : records) {
+    auto attr = [&](const char* k) { auto it = r.attributes.find(k); return it == r.attributes.end() ? std::string() : it->second; };
+    std::vector<std::string> row = {attr("name"), attr("setting"),
+                                    r.status == store::RunStatus::complete ? "complete"
+                                    : r.status == store::RunStatus::failed ? "failed" : "incomplete"};
+    for (const auto& col : columns) {
+      std::string cell = "-";
+      for (const auto& m : r.metrics)
+        if (m.metric + ":" + m.dataset == col) cell = format_number(m.value, 3);
+      row.push_back(cell);
+    }
+    table.add_row(row);
+    if (!attr("weights").empty()) notes.insert(attr("weights"));
+  }
+  std::cout << "\n" << table.render();
+  for (const auto& n : notes) std::cout << "source weights: " << n << "\n";
+  std::cout << "results: " << results.path() << "\n";
+}
+
+}  // namespace
+
+RunSummary run_experiment(const std::string& experiment_file, const RunOptions& options) {
+  torch::set_num_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  auto specs = load_experiment(experiment_file, options.overrides, options.merge_duplicate_runs, options.forced);
+  if (!options.only.empty()) {
+    std::vector<ExperimentSpec> kept;
+    for (auto& s : specs)
+      if (fnmatch(options.only.c_str(), s.run_name().c_str(), 0) == 0) kept.push_back(std::move(s));
+    if (kept.empty()) throw ConfigError(cat("--only '", options.only, "' matches no run of ", experiment_file));
+    specs = std::move(kept);
+  }
+
+  RunSummary summary;
+  summary.results_path = options.results_path.empty() ? specs.front().results : options.results_path;
+  store::ResultsStore results(summary.results_path);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto& spec = specs[i];
+    auto status = results.status(spec.run_id);
+    std::string label = cat("[", i + 1, "/", specs.size(), "] ", spec.run_name(), " (", spec.run_id, ")");
+    if (status == store::RunStatus::complete) {
+      log_info(label, ": complete in ", summary.results_path, ", skipped");
+      ++summary.skipped;
+      continue;
+    }
+    log_info(label, status ? ": resuming an incomplete run" : "");
+    store::RunRecord record;
+    record.run_id = spec.run_id;
+    record.attributes = run_attributes(spec);
+    results.begin_run(spec.run_id, record.attributes);
+    try {
+      record = execute_run(spec, summary.results_path, record);
+      results.finish_run(record);
+      std::error_code ignored;
+      std::filesystem::remove_all(checkpoint_dir(spec, summary.results_path), ignored);
+      std::filesystem::remove(summary.results_path + ".calib", ignored);  // only when empty
+      ++summary.completed;
+    } catch (const std::exception& e) {
+      // One failed run must not lose the others: record it and go on.
+      log_message(LogLevel::error, cat(label, " failed:\n", e.what()));
+      results.fail_run(spec.run_id, e.what());
+      ++summary.failed;
+    }
+  }
+  print_summary(results, specs);
+  return summary;
+}
+
+}  // namespace abq::pipeline

@@ -1,0 +1,30 @@
+// The run recipe, top to bottom: resolve the experiment into runs, open the results store, and for
+// each run not yet complete: load the model, build calibration windows, quantize, evaluate,
+// record. A failed run is recorded as failed and the next one proceeds; a killed run stays
+// "incomplete" in the store and is redone by the next `abq run`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace abq::pipeline {
+
+struct RunOptions {
+  std::vector<std::string> overrides;  // --set key.path=value
+  std::string results_path;            // overrides the experiment's `results`
+  std::string only;                    // glob on run names; "" = all
+  int threads = 0;                     // LibTorch intra-op threads; 0 = all cores
+  bool merge_duplicate_runs = false;   // runs resolving to one config run once (abq eval)
+  std::vector<std::string> forced;     // key=value applied to every run after runs/sweep (abq eval)
+};
+
+struct RunSummary {
+  int completed = 0;
+  int skipped = 0;   // already complete in the store
+  int failed = 0;
+  std::string results_path;
+};
+
+RunSummary run_experiment(const std::string& experiment_file, const RunOptions& options);
+
+}  // namespace abq::pipeline

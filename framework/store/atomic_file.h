@@ -1,0 +1,36 @@
+// Crash-safe replacement of a whole file, and the writer lock that serialises it.
+//
+// HDF5 updates files in place and a killed writer can leave them unreadable, so the store never
+// modifies its file: under an exclusive flock on `<path>.lock` it copies the file to `<path>.tmp`,
+// edits the copy, fsyncs it, rename()s it over `<path>` and fsyncs the directory. rename() is
+// atomic, so at every instant `<path>` is either the old or the new complete file; a writer killed
+// at any point leaves at worst a stale `<path>.tmp`, which the next writer truncates. Readers need
+// no lock: an open descriptor keeps reading the file it opened.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace abq::store {
+
+/// Exclusive advisory lock (flock) on a lock file, held for the object's lifetime. The kernel
+/// releases it when the process dies, so a SIGKILLed writer never blocks the next one.
+class FileLock {
+ public:
+  /// Waits up to `timeout_seconds` for the lock, then throws abq::Error naming the lock file.
+  FileLock(const std::string& lock_path, double timeout_seconds);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+/// Replaces `path` atomically with the result of `edit(temp_path)`. When `path` exists its bytes
+/// are copied to temp_path first; otherwise temp_path starts absent and `edit` creates it. The
+/// caller must hold the FileLock for `path`. If `edit` throws, temp_path is removed, `path` is
+/// untouched and the exception propagates.
+void replace_file_atomically(const std::string& path, const std::function<void(const std::string&)>& edit);
+
+}  // namespace abq::store

@@ -1,0 +1,78 @@
+// ResultsStore: one HDF5 file holding one record per run (layout in schema.h, reader docs in
+// results/README.md). Runs are keyed by run_id, a short hash of the resolved config, which makes
+// sweeps resumable: a complete run is skipped, an incomplete (running / failed) one is redone.
+//
+// Crash safety: every mutation rewrites the file atomically (atomic_file.h), so a writer killed at
+// any moment leaves every earlier run intact and its own run either `running` or absent. Writers
+// in several processes are serialised by a lock file; reads take no lock.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/store/schema.h"
+#include "framework/store/table.h"
+
+namespace abq::store {
+
+struct RunRecord {
+  std::string run_id;
+  /// Every run attribute except `status` (name, experiment, config_yaml, config_hash, started,
+  /// finished, error, provenance keys ...).
+  std::map<std::string, std::string> attributes;
+  RunStatus status = RunStatus::running;
+  std::vector<MetricRow> metrics;
+  std::vector<SiteRow> sites;
+  std::vector<TimingRow> timings;
+  /// Extra tables under /runs/<run_id>/<name> (e.g. per-example records); names other than
+  /// metrics / sites / timings.
+  std::map<std::string, Table> tables;
+};
+
+class ResultsStore {
+ public:
+  /// Opens `path`, creating it (and parent directories) when missing. Throws abq::Error naming the
+  /// path when the file is not HDF5, not an abq store, or has a newer schema_version; such a file
+  /// is never modified.
+  explicit ResultsStore(std::string path);
+
+  const std::string& path() const { return path_; }
+  /// How long a writer waits for another process's write to finish (default 60 s).
+  void set_lock_timeout(double seconds) { lock_timeout_seconds_ = seconds; }
+
+  /// nullopt when the store has no run `run_id`.
+  std::optional<RunStatus> status(const std::string& run_id) const;
+
+  /// Records a new run with status running and `started` = now (unless `attributes` has one).
+  /// Replaces an incomplete (running / failed) run with the same id, tables included; throws
+  /// abq::Error for a complete one. `attributes` may not contain `status`.
+  void begin_run(const std::string& run_id, const std::map<std::string, std::string>& attributes);
+
+  /// Completes a running run: adds record.attributes, writes metrics / sites / timings and
+  /// record.tables, removes `error`, sets status complete and `finished` = now (unless given).
+  /// record.status is not read. Throws abq::Error when the run was not begun or is not running.
+  void finish_run(const RunRecord& record);
+
+  /// Marks a run failed with `error` and `finished` = now, creating its group when begin_run never
+  /// ran. Throws abq::Error for a complete run (a complete result is never downgraded).
+  void fail_run(const std::string& run_id, const std::string& error);
+
+  /// Writes (or replaces) an extra table of a running run, e.g. per-example records written before
+  /// finish_run. Throws abq::Error for a fixed table name or a run that is not running.
+  void write_table(const std::string& run_id, const std::string& name, const Table& table);
+
+  /// Run ids in lexicographic order.
+  std::vector<std::string> run_ids() const;
+  /// Throws abq::Error when there is no such run or its record is malformed.
+  RunRecord read_run(const std::string& run_id) const;
+  std::vector<RunRecord> read_all() const;
+
+ private:
+  std::string path_;
+  std::string lock_path_;
+  double lock_timeout_seconds_ = 60;
+};
+
+}  // namespace abq::store

@@ -1,0 +1,128 @@
+// End-to-end: a tiny experiment runs in-process, its record is read back from HDF5, and the FP
+// perplexity is checked against an independent computation: exp of the mean next-token NLL of
+// the same windows, computed here from the model's logits with plain loops (GPTQ protocol,
+// evaluation-protocols.md §2.3).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "framework/data/token_windows.h"
+#include "framework/model/llama_model.h"
+#include "framework/pipeline/experiment_spec.h"
+#include "framework/pipeline/model_loader.h"
+#include "framework/pipeline/run_experiment.h"
+#include "framework/store/results_store.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kFixture = std::string(ABQ_SOURCE_DIR) + "/tests/fixtures/experiments/tiny_pipeline.yaml";
+
+std::string temp_results(const std::string& name) {
+  std::string path = ::testing::TempDir() + "/abq_pipeline_" + name + ".h5";
+  fs::remove(path);
+  return path;
+}
+
+const abq::store::MetricRow* find_metric(const abq::store::RunRecord& r, const std::string& metric) {
+  for (const auto& m : r.metrics)
+    if (m.metric == metric) return &m;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Pipeline, RunsRecordsAndResumes) {
+  abq::pipeline::RunOptions options;
+  options.results_path = temp_results("resume");
+  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  EXPECT_EQ(summary.completed, 4);
+  EXPECT_EQ(summary.failed, 0);
+
+  abq::store::ResultsStore store(options.results_path);
+  auto runs = store.read_all();
+  ASSERT_EQ(runs.size(), 4u);
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.status, abq::store::RunStatus::complete) << r.attributes.at("name");
+    const auto* ppl = find_metric(r, "ppl");
+    ASSERT_NE(ppl, nullptr);
+    EXPECT_TRUE(std::isfinite(ppl->value));
+    EXPECT_EQ(ppl->n, 6);
+    EXPECT_EQ(ppl->protocol.rfind("gptq.text-heldout.T64@", 0), 0u) << ppl->protocol;
+    EXPECT_FALSE(r.attributes.at("config_yaml").empty());
+    EXPECT_FALSE(r.attributes.at("git_sha").empty());
+    EXPECT_EQ(r.attributes.at("libtorch").empty(), false);
+    bool has_quantize_timing = false;
+    for (const auto& t : r.timings) has_quantize_timing |= t.stage == "quantize";
+    EXPECT_TRUE(has_quantize_timing);
+  }
+  // Site rows: none for FP; every weight and activation site for W4A8 (2 layers x (7 + 7)); the
+  // skip override leaves layer 0 out.
+  std::map<std::string, const abq::store::RunRecord*> by_name;
+  for (const auto& r : runs) by_name[r.attributes.at("name")] = &r;
+  EXPECT_TRUE(by_name.at("fp")->sites.empty());
+  EXPECT_EQ(by_name.at("rtn-w4a8")->sites.size(), 28u);
+  EXPECT_EQ(by_name.at("rtn-w4g16-skip0")->sites.size(), 14u);
+  for (const auto& s : by_name.at("rtn-w4g16-skip0")->sites) {
+    EXPECT_EQ(s.site.rfind("layers.1.", 0), 0u) << s.site;
+    if (s.site.find(".weight") != std::string::npos) {
+      EXPECT_EQ(s.granularity, "per_group");
+      EXPECT_EQ(s.group_size, 16);
+    }
+  }
+  EXPECT_NE(find_metric(*by_name.at("smoothquant-w4a8"), "fp_output_drift"), nullptr);
+  EXPECT_LT(find_metric(*by_name.at("smoothquant-w4a8"), "fp_output_drift")->value, 1e-5);
+  // Quantization must change the result; the same protocol id makes the values comparable.
+  EXPECT_NE(find_metric(*by_name.at("fp"), "ppl")->value, find_metric(*by_name.at("rtn-w4a8"), "ppl")->value);
+
+  // Second run: everything is complete and skipped.
+  auto again = abq::pipeline::run_experiment(kFixture, options);
+  EXPECT_EQ(again.completed, 0);
+  EXPECT_EQ(again.skipped, 4);
+}
+
+TEST(Pipeline, FpPerplexityMatchesIndependentNll) {
+  abq::pipeline::RunOptions options;
+  options.results_path = temp_results("fp");
+  options.only = "fp";
+  abq::pipeline::run_experiment(kFixture, options);
+  abq::store::ResultsStore store(options.results_path);
+  auto runs = store.read_all();
+  ASSERT_EQ(runs.size(), 1u);
+  double stored = find_metric(runs[0], "ppl")->value;
+
+  auto spec = abq::pipeline::load_experiment(kFixture, {}).front();
+  auto loaded = abq::pipeline::load_model(spec);
+  std::string text = abq::data::read_text_file(std::string(ABQ_SOURCE_DIR) + "/experiments/data/sotu/heldout.txt");
+  auto stream = loaded.tokenizer->encode(text, true);
+  ASSERT_EQ(stream.front(), loaded.tokenizer->bos_id());
+  double total = 0;
+  const int64_t T = 64, windows = 6;
+  torch::NoGradGuard no_grad;
+  for (int64_t w = 0; w < windows; ++w) {
+    auto tokens = torch::tensor(std::vector<int64_t>(stream.begin() + w * T, stream.begin() + (w + 1) * T)).unsqueeze(0);
+    auto logits = loaded.model->forward(tokens).to(torch::kFloat64)[0];  // (T, V)
+    double nll = 0;
+    for (int64_t t = 0; t + 1 < T; ++t) {
+      auto row = logits[t];
+      double max = row.max().item<double>();
+      double lse = max + std::log((row - max).exp().sum().item<double>());
+      nll += lse - row[stream[w * T + t + 1]].item<double>();
+    }
+    total += nll / double(T - 1);
+  }
+  EXPECT_NEAR(stored, std::exp(total / windows), 1e-4 * stored);
+}
+
+TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
+  auto a = abq::pipeline::load_experiment(kFixture, {});
+  auto b = abq::pipeline::load_experiment(kFixture, {"calibration.samples=4"});  // same value
+  auto c = abq::pipeline::load_experiment(kFixture, {"calibration.samples=5"});
+  ASSERT_EQ(a.size(), 4u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].run_id, b[i].run_id);
+    EXPECT_NE(a[i].run_id, c[i].run_id);
+  }
+}

@@ -1,0 +1,43 @@
+// Every YAML file shipped under experiments/ validates against the schema, and every fragment
+// under configs/ validates when included by a minimal experiment (walks the trees recursively).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "framework/core/error.h"
+#include "framework/pipeline/experiment_spec.h"
+
+namespace fs = std::filesystem;
+
+TEST(ShippedConfigs, ExperimentsValidate) {
+  int count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(std::string(ABQ_SOURCE_DIR) + "/experiments")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++count;
+    try {
+      auto specs = abq::pipeline::load_experiment(entry.path().string(), {});
+      EXPECT_FALSE(specs.empty()) << entry.path();
+    } catch (const abq::Error& e) {
+      ADD_FAILURE() << entry.path() << ":\n" << e.what();
+    }
+  }
+  EXPECT_GE(count, 2);
+}
+
+TEST(ShippedConfigs, FragmentsValidate) {
+  int count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(std::string(ABQ_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++count;
+    std::string wrapper = ::testing::TempDir() + "/fragment_wrapper.yaml";
+    std::ofstream(wrapper) << "name: fragment\nresults: out.h5\ninclude: [" << fs::absolute(entry.path()).string()
+                           << "]\n";
+    try {
+      abq::pipeline::load_experiment(wrapper, {});
+    } catch (const abq::Error& e) {
+      ADD_FAILURE() << entry.path() << ":\n" << e.what();
+    }
+  }
+  EXPECT_GE(count, 5);
+}

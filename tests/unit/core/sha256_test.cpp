@@ -1,0 +1,31 @@
+// Expected digests are the FIPS 180-4 / NIST CAVP example vectors ("abc", the 448-bit message,
+// the empty string) and the digest of one million 'a' from the same publication.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "framework/core/error.h"
+#include "framework/core/sha256.h"
+
+TEST(Sha256, NistVectors) {
+  EXPECT_EQ(abq::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(abq::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(abq::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Sha256, MillionAInChunks) {
+  abq::Sha256 h;
+  std::string chunk(1000, 'a');
+  for (int i = 0; i < 1000; ++i) h.update(chunk);
+  EXPECT_EQ(h.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, FileMatchesString) {
+  std::string path = ::testing::TempDir() + "/sha_file.txt";
+  { std::ofstream(path) << "abc"; }
+  EXPECT_EQ(abq::sha256_file(path), abq::sha256_hex("abc"));
+  std::remove(path.c_str());
+  EXPECT_THROW(abq::sha256_file(path), abq::Error);
+}

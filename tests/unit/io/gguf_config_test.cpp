@@ -1,0 +1,142 @@
+// GGUF -> LlamaConfig, tensor-name mapping and Q/K row permutation. Expected values: the metadata
+// written here by hand (SmolLM2-135M numbers from its config.json: hidden 576, 30 layers, 9 heads,
+// 3 kv heads, ffn 1536, theta 100000, eps 1e-5); the permutation example is worked out by hand
+// from llama.cpp's convert_hf_to_gguf.py permute(): reshape(n_head, 2, D/2, C).swapaxes(1, 2).
+#include "framework/io/gguf_config.h"
+
+#include <gtest/gtest.h>
+
+#include "framework/core/error.h"
+#include "tests/unit/io/gguf_writer.h"
+
+namespace abq::io {
+namespace {
+
+using namespace abq::io::testing;
+
+void add_llama_keys(GgufWriter& w) {
+  w.kv_str("general.architecture", "llama");
+  w.kv_u32("llama.context_length", 8192);
+  w.kv_u32("llama.embedding_length", 576);
+  w.kv_u32("llama.block_count", 30);
+  w.kv_u32("llama.feed_forward_length", 1536);
+  w.kv_u32("llama.attention.head_count", 9);
+  w.kv_u32("llama.attention.head_count_kv", 3);
+  w.kv_f32("llama.rope.freq_base", 100000.0f);
+  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.kv_str_array("tokenizer.ggml.tokens", {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b"});
+  w.kv_u32("tokenizer.ggml.bos_token_id", 1);
+  w.kv_u32("tokenizer.ggml.eos_token_id", 2);
+}
+
+TEST(GgufConfig, LlamaKeys) {
+  GgufWriter w;
+  add_llama_keys(w);
+  w.tensor("token_embd.weight", {4, 5}, 0, std::vector<uint8_t>(80));
+  write_file(temp_path("cfg.gguf"), w.build());
+  const model::LlamaConfig c = llama_config_from_gguf(GgufFile::open(temp_path("cfg.gguf")));
+  EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.max_position, 8192);
+  EXPECT_EQ(c.hidden_size, 576);
+  EXPECT_EQ(c.num_layers, 30);
+  EXPECT_EQ(c.intermediate_size, 1536);
+  EXPECT_EQ(c.num_heads, 9);
+  EXPECT_EQ(c.num_kv_heads, 3);
+  EXPECT_EQ(c.head_dim, 64);
+  EXPECT_EQ(c.rope_theta, 100000.0);
+  EXPECT_FLOAT_EQ(static_cast<float>(c.rms_eps), 1e-5f);
+  EXPECT_EQ(c.vocab_size, 5);
+  EXPECT_EQ(c.bos_token_id, 1);
+  EXPECT_EQ(c.eos_token_id, 2);
+  EXPECT_TRUE(c.tie_embeddings);  // no output.weight
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_EQ(c.rope_scaling.type, "none");
+}
+
+TEST(GgufConfig, UntiedWithBiasAndDefaults) {
+  GgufWriter w;
+  w.kv_str("general.architecture", "qwen2");
+  w.kv_u32("qwen2.embedding_length", 64);
+  w.kv_u32("qwen2.block_count", 2);
+  w.kv_u32("qwen2.feed_forward_length", 128);
+  w.kv_u32("qwen2.attention.head_count", 4);
+  w.kv_f32("qwen2.attention.layer_norm_rms_epsilon", 1e-6f);
+  w.kv_u32("qwen2.vocab_size", 1000);
+  w.kv_str("qwen2.rope.scaling.type", "linear");
+  w.kv_f32("qwen2.rope.scaling.factor", 4.0f);
+  w.tensor("output.weight", {1}, 0, f32_bytes({0}));
+  w.tensor("blk.0.attn_q.bias", {1}, 0, f32_bytes({0}));
+  write_file(temp_path("cfg2.gguf"), w.build());
+  const model::LlamaConfig c = llama_config_from_gguf(GgufFile::open(temp_path("cfg2.gguf")));
+  EXPECT_EQ(c.model_type, "qwen2");
+  EXPECT_EQ(c.num_kv_heads, 4);  // defaults to head_count
+  EXPECT_EQ(c.head_dim, 16);
+  EXPECT_EQ(c.rope_theta, 10000.0);
+  EXPECT_EQ(c.vocab_size, 1000);
+  EXPECT_FALSE(c.tie_embeddings);
+  EXPECT_TRUE(c.attention_bias);
+  EXPECT_EQ(c.rope_scaling.type, "linear");
+  EXPECT_EQ(c.rope_scaling.factor, 4.0);
+}
+
+TEST(GgufConfig, ErrorsNameTheFileAndKey) {
+  GgufWriter w;
+  w.kv_str("general.architecture", "gemma");
+  write_file(temp_path("cfg3.gguf"), w.build());
+  const GgufFile g = GgufFile::open(temp_path("cfg3.gguf"));
+  try {
+    llama_config_from_gguf(g);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), temp_path("cfg3.gguf") + ": general.architecture is 'gemma'; supported: llama, qwen2");
+    EXPECT_EQ(e.context().at(0), "while reading the model config from " + temp_path("cfg3.gguf"));
+  }
+  GgufWriter m;
+  m.kv_str("general.architecture", "llama");
+  write_file(temp_path("cfg4.gguf"), m.build());
+  const GgufFile g4 = GgufFile::open(temp_path("cfg4.gguf"));
+  try {
+    llama_config_from_gguf(g4);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), temp_path("cfg4.gguf") + ": metadata key 'llama.embedding_length' not found");
+  }
+}
+
+TEST(GgufConfig, HfTensorNames) {
+  EXPECT_EQ(hf_tensor_name("token_embd.weight"), "model.embed_tokens.weight");
+  EXPECT_EQ(hf_tensor_name("output_norm.weight"), "model.norm.weight");
+  EXPECT_EQ(hf_tensor_name("output.weight"), "lm_head.weight");
+  EXPECT_EQ(hf_tensor_name("blk.0.attn_q.weight"), "model.layers.0.self_attn.q_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.17.attn_k.weight"), "model.layers.17.self_attn.k_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.3.attn_v.bias"), "model.layers.3.self_attn.v_proj.bias");
+  EXPECT_EQ(hf_tensor_name("blk.3.attn_output.weight"), "model.layers.3.self_attn.o_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.29.ffn_gate.weight"), "model.layers.29.mlp.gate_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.29.ffn_up.weight"), "model.layers.29.mlp.up_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.29.ffn_down.weight"), "model.layers.29.mlp.down_proj.weight");
+  EXPECT_EQ(hf_tensor_name("blk.1.attn_norm.weight"), "model.layers.1.input_layernorm.weight");
+  EXPECT_EQ(hf_tensor_name("blk.1.ffn_norm.weight"), "model.layers.1.post_attention_layernorm.weight");
+  for (const char* bad : {"rope_freqs.weight", "blk.x.attn_q.weight", "blk.1.attn_q", "blk..attn_q.weight",
+                          "blk.1.attn_qq.weight", ""}) {
+    EXPECT_THROW(hf_tensor_name(bad), Error) << bad;
+  }
+}
+
+TEST(GgufConfig, QkPermutationHandExample) {
+  // One head, D = 4, C = 1. HF rows r0..r3 split into halves (r0, r1 | r2, r3); GGUF interleaves
+  // them: gguf row 2i + s = hf row s*2 + i -> [r0, r2, r1, r3].
+  EXPECT_EQ(permute_qk_rows({10, 11, 12, 13}, 4, 1, 1), (std::vector<float>{10, 12, 11, 13}));
+  EXPECT_EQ(unpermute_qk_rows({10, 12, 11, 13}, 4, 1, 1), (std::vector<float>{10, 11, 12, 13}));
+  // Two heads, D = 4, C = 2; row k of HF holds (k, -k). Each head is permuted on its own.
+  const std::vector<float> hf = {0, -0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7};
+  const std::vector<float> gguf = {0, -0, 2, -2, 1, -1, 3, -3, 4, -4, 6, -6, 5, -5, 7, -7};
+  EXPECT_EQ(permute_qk_rows(hf, 8, 2, 2), gguf);
+  EXPECT_EQ(unpermute_qk_rows(gguf, 8, 2, 2), hf);
+  // D = 8: gguf rows [h0 i0 s0, i0 s1, i1 s0, i1 s1, ...] = hf rows [0, 4, 1, 5, 2, 6, 3, 7]
+  EXPECT_EQ(unpermute_qk_rows({0, 4, 1, 5, 2, 6, 3, 7}, 8, 1, 1), (std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_THROW(unpermute_qk_rows({1, 2, 3}, 3, 1, 1), Error);
+  EXPECT_THROW(unpermute_qk_rows({1, 2, 3, 4}, 4, 1, 3), Error);
+}
+
+}  // namespace
+}  // namespace abq::io
