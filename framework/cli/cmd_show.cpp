@@ -1,6 +1,7 @@
 // abq show RESULTS.h5: runs x metrics table of a results store, with filters.
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <iostream>
 #include <set>
 
@@ -47,6 +48,10 @@ int cmd_show(const Args& args) {
 
   store::ResultsStore results(file);
   auto runs = results.read_all();
+  // Execution order reads like the experiment file; run ids are hashes and sort arbitrarily.
+  std::stable_sort(runs.begin(), runs.end(), [](const store::RunRecord& a, const store::RunRecord& b) {
+    return attribute(a, "started") < attribute(b, "started");
+  });
   // Columns: one per (metric, dataset, protocol) seen, in first-seen order.
   std::vector<std::string> columns;
   std::map<std::string, std::string> column_protocol;
