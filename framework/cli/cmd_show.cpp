@@ -35,13 +35,14 @@ std::string attribute(const store::RunRecord& r, const std::string& key) {
 int cmd_show(const Args& args) {
   po::options_description options("options");
   std::string file, run_glob, metric_glob = "*", dataset_glob = "*";
-  bool protocols = false;
+  bool protocols = false, timings = false;
   options.add_options()
       ("file", po::value(&file)->required(), "results file (.h5)")
       ("run", po::value(&run_glob), "only runs whose name matches this glob")
       ("metric", po::value(&metric_glob)->default_value("*"), "only metrics matching this glob (ppl, acc, ...)")
       ("dataset", po::value(&dataset_glob)->default_value("*"), "only datasets matching this glob")
-      ("protocols", po::bool_switch(&protocols), "list the protocol id of every metric column");
+      ("protocols", po::bool_switch(&protocols), "list the protocol id of every metric column")
+      ("timings", po::bool_switch(&timings), "per-run stage timings and peak resident memory");
   po::variables_map values;
   if (!parse_args("show", "RESULTS.h5 [--run GLOB] [--metric GLOB] [--dataset GLOB]", args, options, values, "file"))
     return kExitOk;
@@ -82,6 +83,16 @@ int cmd_show(const Args& args) {
   std::cout << file << ": " << runs.size() << " run(s)\n" << table.render();
   if (protocols)
     for (const auto& col : columns) std::cout << "  " << col << "  " << column_protocol[col] << "\n";
+  if (timings) {
+    TextTable stages({"run", "stage", "seconds", "peak MiB"});
+    for (const auto& r : runs) {
+      if (!glob(run_glob, attribute(r, "name"))) continue;
+      for (const auto& t : r.timings)
+        stages.add_row({attribute(r, "name"), t.stage, format_number(t.seconds, 2),
+                        format_number(double(t.peak_bytes) / (1 << 20), 0)});
+    }
+    std::cout << "\n" << stages.render();
+  }
   return kExitOk;
 }
 

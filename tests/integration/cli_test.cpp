@@ -99,6 +99,9 @@ TEST(Cli, RunShowAndRuntimeFailure) {
   EXPECT_EQ(show.code, 0) << show.output;
   EXPECT_TRUE(contains(show.output, "ppl:heldout")) << show.output;
   EXPECT_TRUE(contains(show.output, "complete")) << show.output;
+  auto stages = run_abq("show " + results + " --timings");
+  EXPECT_EQ(stages.code, 0) << stages.output;
+  EXPECT_TRUE(contains(stages.output, "eval:perplexity")) << stages.output;
 
   // A data file that does not exist is a runtime failure (exit 1), recorded as failed; the
   // earlier complete run stays intact.
