@@ -38,7 +38,8 @@ int cmd_eval(const Args& args) {
   // Nothing quantized; applied after runs/sweep expansion so they win over every run's values. Runs and sweeps
   // that vary only quantization keys collapse to one config and run once.
   for (const char* o : {"quant.weights.bits=16", "quant.activations.bits=16", "quant.kv.bits=16",
-                        "quant.corrections=[]", "quant.allocation.overrides=[]"})
+                        "quant.corrections=[]", "quant.allocation.overrides=[]",
+                        "quant.weight_quantizer=rtn"})
     run.forced.push_back(o);
   run.merge_duplicate_runs = true;
   pipeline::RunSummary summary = pipeline::run_experiment(file, run);

@@ -38,12 +38,12 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   abq::pipeline::RunOptions options;
   options.results_path = temp_results("resume");
   auto summary = abq::pipeline::run_experiment(kFixture, options);
-  EXPECT_EQ(summary.completed, 4);
+  EXPECT_EQ(summary.completed, 5);
   EXPECT_EQ(summary.failed, 0);
 
   abq::store::ResultsStore store(options.results_path);
   auto runs = store.read_all();
-  ASSERT_EQ(runs.size(), 4u);
+  ASSERT_EQ(runs.size(), 5u);
   for (const auto& r : runs) {
     EXPECT_EQ(r.status, abq::store::RunStatus::complete) << r.attributes.at("name");
     const auto* ppl = find_metric(r, "ppl");
@@ -72,6 +72,10 @@ TEST(Pipeline, RunsRecordsAndResumes) {
       EXPECT_EQ(s.group_size, 16);
     }
   }
+  // GPTQ runs in the block-wise engine: every weight and activation site is recorded, and its
+  // per-block checkpoints are removed once the run is stored.
+  EXPECT_EQ(by_name.at("gptq-w4a8")->sites.size(), 28u);
+  EXPECT_FALSE(fs::exists(options.results_path + ".calib"));
   EXPECT_NE(find_metric(*by_name.at("smoothquant-w4a8"), "fp_output_drift"), nullptr);
   EXPECT_LT(find_metric(*by_name.at("smoothquant-w4a8"), "fp_output_drift")->value, 1e-5);
   // Quantization must change the result; the same protocol id makes the values comparable.
@@ -80,7 +84,7 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   // Second run: everything is complete and skipped.
   auto again = abq::pipeline::run_experiment(kFixture, options);
   EXPECT_EQ(again.completed, 0);
-  EXPECT_EQ(again.skipped, 4);
+  EXPECT_EQ(again.skipped, 5);
 }
 
 TEST(Pipeline, FpPerplexityMatchesIndependentNll) {
@@ -120,7 +124,7 @@ TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
   auto a = abq::pipeline::load_experiment(kFixture, {});
   auto b = abq::pipeline::load_experiment(kFixture, {"calibration.samples=4"});  // same value
   auto c = abq::pipeline::load_experiment(kFixture, {"calibration.samples=5"});
-  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(a.size(), 5u);
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].run_id, b[i].run_id);
     EXPECT_NE(a[i].run_id, c[i].run_id);
