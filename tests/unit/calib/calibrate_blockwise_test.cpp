@@ -4,6 +4,7 @@
 // model, the fp / quantized chains re-run block by block, and an uninterrupted run for the resume.
 #include "framework/calib/calibrate_blockwise.h"
 
+#include <unistd.h>
 #include <filesystem>
 #include <map>
 
@@ -53,7 +54,7 @@ SpecForSite all_w3() {
 }
 
 std::string fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "abq_calib_test" / name;
+  auto dir = std::filesystem::temp_directory_path() / ("abq_calib_test_" + std::to_string(::getpid())) / name;
   std::filesystem::remove_all(dir);
   return dir.string();
 }

@@ -2,6 +2,7 @@
 // must be bit-identical), and the error text for a truncated file is pinned.
 #include "framework/calib/tensor_file.h"
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 
@@ -13,7 +14,7 @@ namespace abq::calib {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "abq_calib_tensor_file_test";
+  auto dir = std::filesystem::temp_directory_path() / ("abq_calib_tensor_file_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }

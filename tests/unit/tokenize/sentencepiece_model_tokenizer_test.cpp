@@ -3,6 +3,7 @@
 // (identity normalisation, as LLaMA's), and our parsed pieces/scores/types/ids and our token ids
 // must equal what libsentencepiece reports for the same file. This binary links libsentencepiece
 // and must never link LibTorch (two libprotobuf copies crash at load time).
+#include <unistd.h>
 #include <gtest/gtest.h>
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
@@ -24,7 +25,8 @@ namespace fs = std::filesystem;
 class TrainedModels : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / "abq_tok_spm_reference";
+    // One directory per process: ctest runs each test case as its own process, in parallel.
+    dir_ = fs::temp_directory_path() / ("abq_tok_spm_reference_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     // Corpus: the llama.cpp vector inputs, repeated with variations so BPE has pairs to learn.
     std::ofstream corpus(dir_ / "corpus.txt");
