@@ -14,12 +14,12 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
-#include "framework/core/text_table.h"
 #include "framework/core/torch_compat.h"
 #include "framework/data/token_windows.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
+#include "framework/pipeline/results_table.h"
 #include "framework/store/provenance.h"
 #include "framework/store/results_store.h"
 
@@ -132,38 +132,18 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
 }
 
 void print_summary(const store::ResultsStore& results, const std::vector<ExperimentSpec>& specs) {
-  std::vector<std::string> columns;
   std::vector<store::RunRecord> records;
+  std::set<std::string> notes;
   for (const auto& spec : specs) {
     if (!results.status(spec.run_id)) continue;
     records.push_back(results.read_run(spec.run_id));
-    for (const auto& m : records.back().metrics) {
-      // The headline metrics; `abq show` lists every stored one.
-      static const std::set<std::string> headline = {"ppl", "acc", "acc_norm", "kl_mean", "top1_agreement"};
-      if (!headline.count(m.metric)) continue;
-      std::string col = m.metric + ":" + m.dataset;
-      if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
-    }
+    std::string weights = run_attribute(records.back(), "weights");
+    if (!weights.empty()) notes.insert(weights);
   }
-  std::vector<std::string> header = {"run", "setting", "status"};
-  header.insert(header.end(), columns.begin(), columns.end());
-  TextTable table(header);
-  std::set<std::string> notes;
-  for (const auto& r : records) {
-    auto attr = [&](const char* k) { auto it = r.attributes.find(k); return it == r.attributes.end() ? std::string() : it->second; };
-    std::vector<std::string> row = {attr("name"), attr("setting"),
-                                    r.status == store::RunStatus::complete ? "complete"
-                                    : r.status == store::RunStatus::failed ? "failed" : "incomplete"};
-    for (const auto& col : columns) {
-      std::string cell = "-";
-      for (const auto& m : r.metrics)
-        if (m.metric + ":" + m.dataset == col) cell = format_number(m.value, 3);
-      row.push_back(cell);
-    }
-    table.add_row(row);
-    if (!attr("weights").empty()) notes.insert(attr("weights"));
-  }
-  std::cout << "\n" << table.render();
+  // The headline metrics; `abq show` lists every stored one.
+  static const std::set<std::string> headline = {"ppl", "acc", "acc_norm", "kl_mean", "top1_agreement"};
+  auto table = metrics_table(records, [](const store::MetricRow& m) { return headline.count(m.metric) > 0; });
+  std::cout << "\n" << table.text;
   for (const auto& n : notes) std::cout << "source weights: " << n << "\n";
   std::cout << "results: " << results.path() << "\n";
 }

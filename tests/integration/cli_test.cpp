@@ -84,6 +84,21 @@ TEST(Cli, ConfigErrorsPointIntoTheFile) {
   EXPECT_TRUE(contains(bad_set.output, "--set quant.weights.bits=99")) << bad_set.output;
 }
 
+TEST(Cli, DescribeListsComponentsAndTheirOptions) {
+  auto all = run_abq("describe");
+  EXPECT_EQ(all.code, 0) << all.output;
+  for (const char* name : {"rtn", "gptq", "smoothquant", "awq", "uniform", "perplexity", "zero_shot"})
+    EXPECT_TRUE(contains(all.output, name)) << name << "\n" << all.output;
+  auto gptq = run_abq("describe gptq");
+  EXPECT_EQ(gptq.code, 0) << gptq.output;
+  EXPECT_TRUE(contains(gptq.output, "block_size")) << gptq.output;
+  auto experiment = run_abq("describe experiment");
+  EXPECT_TRUE(contains(experiment.output, "calibration")) << experiment.output;
+  auto typo = run_abq("describe gtpq");
+  EXPECT_EQ(typo.code, 2) << typo.output;
+  EXPECT_TRUE(contains(typo.output, "did you mean 'gptq'?")) << typo.output;
+}
+
 TEST(Cli, ConfigPrintsResolvedRuns) {
   auto r = run_abq("config " + kFixtures + "tiny_pipeline.yaml");
   EXPECT_EQ(r.code, 0) << r.output;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "framework/core/error.h"
 #include "framework/data/token_windows.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/experiment_spec.h"
@@ -129,4 +130,44 @@ TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
     EXPECT_EQ(a[i].run_id, b[i].run_id);
     EXPECT_NE(a[i].run_id, c[i].run_id);
   }
+}
+
+// Checks that span several keys, made after the schema pass; messages pinned as the user sees them.
+TEST(Pipeline, CrossFieldConfigErrors) {
+  auto message = [](const std::vector<std::string>& overrides) -> std::string {
+    try {
+      abq::pipeline::load_experiment(kFixture, {}, false, overrides);  // forced into every run
+    } catch (const abq::ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message({"quant.weights.granularity=per_group", "quant.weights.group_size=0"}).find(
+                "quant.weights: granularity per_group needs group_size > 0"),
+            std::string::npos);
+  EXPECT_NE(message({"quant.weights.symmetric=true", "quant.weights.bits=1"}).find(
+                "quant.weights: symmetric 1-bit has no grid"),
+            std::string::npos);
+  EXPECT_NE(message({"model.device=gpu"}).find("model.device 'gpu' is not one of cpu, cuda, cuda:N"),
+            std::string::npos);
+  EXPECT_NE(message({"model.source=gguf"}).find("model.path is required for model.source gguf"),
+            std::string::npos);
+}
+
+// An allocation pattern that matches no site fails the run (recorded as failed, with the pattern),
+// instead of silently quantizing everything at the default spec.
+TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
+  abq::pipeline::RunOptions options;
+  options.results_path = temp_results("pattern");
+  options.only = "rtn-w4a8";
+  options.forced = {"quant.allocation.overrides=[{sites: 'layers.*.mlp.dwon_proj', skip: true}]"};
+  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  EXPECT_EQ(summary.failed, 1);
+  abq::store::ResultsStore store(options.results_path);
+  auto runs = store.read_all();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, abq::store::RunStatus::failed);
+  EXPECT_NE(runs[0].attributes.at("error").find("pattern 'layers.*.mlp.dwon_proj' matches no quantization site"),
+            std::string::npos)
+      << runs[0].attributes.at("error");
 }
