@@ -1,6 +1,6 @@
 #include "framework/pipeline/model_loader.h"
 
-#include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "framework/core/error.h"
@@ -70,24 +70,17 @@ LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
   LoadedModel loaded;
   loaded.model =
       std::make_unique<model::LlamaModel>(config, weights_from_safetensors(path, config, parse_dtype(spec.model.dtype)));
-  loaded.tokenizer = tokenize::load_tokenizer(path);
+  if (spec.tokenizer.type == "auto") loaded.tokenizer = tokenize::load_tokenizer(path);
   Sha256 h;
-  for (const char* name : {"config.json", "model.safetensors.index.json", "model.safetensors"}) {
-    std::string f = path + "/" + name;
-    if (FILE* probe = std::fopen(f.c_str(), "rb")) {
-      std::fclose(probe);
-      h.update(std::string(name) + ":" + sha256_file(f) + "\n");
-    }
-  }
+  for (const char* name : {"config.json", "model.safetensors.index.json", "model.safetensors"})
+    if (std::filesystem::is_regular_file(path + "/" + name))
+      h.update(std::string(name) + ":" + sha256_file(path + "/" + name) + "\n");
   loaded.model_sha256 = h.hex_digest();
-  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
-    std::string f = path + "/" + name;
-    if (FILE* probe = std::fopen(f.c_str(), "rb")) {
-      std::fclose(probe);
-      loaded.tokenizer_sha256 = sha256_file(f);
+  for (const char* name : {"tokenizer.json", "tokenizer.model"})
+    if (std::filesystem::is_regular_file(path + "/" + name)) {
+      loaded.tokenizer_sha256 = sha256_file(path + "/" + name);
       break;
     }
-  }
   loaded.weights_note = "HF safetensors";
   return loaded;
 }
@@ -113,6 +106,12 @@ LoadedModel load_model(const ExperimentSpec& spec) {
     loaded.tokenizer = tokenize::make_byte_tokenizer();
     loaded.tokenizer_sha256 = sha256_hex("byte-tokenizer-v1");
   }
+  // Every id the tokenizer can produce must index the embedding table.
+  const int64_t model_vocab = loaded.model->config().vocab_size;
+  if (loaded.tokenizer->vocab_size() > model_vocab)
+    throw ConfigError(cat("the tokenizer (tokenizer.type: ", spec.tokenizer.type, ") has ",
+                          loaded.tokenizer->vocab_size(), " ids but the model's vocabulary has ", model_vocab,
+                          "; use the checkpoint's own tokenizer (tokenizer.type: auto)"));
   if (spec.model.device != "cpu") {
     if (!torch_cuda_available())
       throw Error(cat("model.device is '", spec.model.device,

@@ -171,3 +171,31 @@ TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
             std::string::npos)
       << runs[0].attributes.at("error");
 }
+
+// An HF checkpoint (the parity fixture, written by tools/fixtures/parity_make_hf.py) loads through
+// the pipeline; the byte tokenizer's 258 ids do not fit its 128-entry vocabulary, which is refused.
+TEST(Pipeline, TokenizerMustFitTheModelVocabulary) {
+  std::string dir = std::string(ABQ_SOURCE_DIR) + "/tests/fixtures/parity/llama_gqa_tied";
+  auto spec = abq::pipeline::load_experiment(
+                  kFixture, {}, false, {"model.source=hf", "model.path=" + dir, "tokenizer.type=byte"})
+                  .front();
+  try {
+    abq::pipeline::load_model(spec);
+    FAIL() << "expected abq::ConfigError";
+  } catch (const abq::ConfigError& e) {
+    EXPECT_EQ(e.message(), "the tokenizer (tokenizer.type: byte) has 258 ids but the model's vocabulary has 128; "
+                           "use the checkpoint's own tokenizer (tokenizer.type: auto)");
+  }
+}
+
+// The default model loads through the pipeline: config from GGUF metadata, weights dequantized,
+// the GGUF vocabulary as tokenizer, and the source precision named for tables.
+TEST(Pipeline, LoadsTheDefaultGgufModel) {
+  auto spec = abq::pipeline::load_experiment(std::string(ABQ_SOURCE_DIR) + "/experiments/quickstart.yaml", {}).front();
+  if (!fs::exists(spec.resolve_path(spec.model.path))) GTEST_SKIP() << "no " << spec.model.path << " (run tools/fetch_model.sh)";
+  auto loaded = abq::pipeline::load_model(spec);
+  EXPECT_EQ(loaded.model->config().num_layers, 30);
+  EXPECT_EQ(loaded.model->config().vocab_size, 49152);
+  EXPECT_EQ(loaded.tokenizer->vocab_size(), 49152);
+  EXPECT_EQ(loaded.weights_note, "GGUF Q4_1-dequantized (SmolLM2-135M-Instruct.Q4_1.gguf)");
+}
