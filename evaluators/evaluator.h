@@ -36,6 +36,11 @@ struct EvalContext {
   std::string quant_state;
   const model::LlamaModel* reference = nullptr;
   std::string reference_id = "";  // identifies `reference` in the logit-metric record (e.g. checkpoint sha256)
+  // Multiple-choice scoring runs a question's shared context once and its choices against the cached
+  // keys / values (evaluators/shared_context.h). Exact only when every activation hook is token-local
+  // (per-token / per-group dynamic or static ranges); the pipeline clears it otherwise, and scoring
+  // then runs each choice's whole input.
+  bool prefix_reuse = true;
 };
 
 class Evaluator {

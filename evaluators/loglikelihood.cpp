@@ -39,6 +39,21 @@ TokenRequest encode_request(const tokenize::Tokenizer& tokenizer, const std::str
   return r;
 }
 
+LoglikelihoodResult score_continuation(const model::LlamaModel& model, const torch::Tensor& hidden,
+                                       const std::vector<int64_t>& continuation) {
+  ABQ_ASSERT(hidden.dim() == 2 && hidden.size(0) == int64_t(continuation.size()),
+             "score_continuation: need one hidden row per continuation token");
+  auto logits = model.lm_head(hidden.unsqueeze(0)).squeeze(0);
+  auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);  // [m, V]
+  auto target = torch::tensor(continuation, torch::kInt64).to(logp.device());
+  auto picked = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).to(torch::kCPU, torch::kFloat64);
+  LoglikelihoodResult r;
+  r.logprob = picked.sum().item<double>();
+  r.greedy = logp.argmax(-1).eq(target).all().item<bool>();
+  r.tokens = int64_t(continuation.size());
+  return r;
+}
+
 std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, const std::vector<TokenRequest>& requests,
                                                 int64_t batch_size, int64_t max_length) {
   torch::NoGradGuard no_grad;
@@ -80,13 +95,7 @@ std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, 
       const auto& cont = requests[i].continuation;
       const int64_t len = int64_t(inputs[i].size()), m = int64_t(cont.size());
       // positions len-m .. len-1 predict the continuation tokens
-      auto logits = model.lm_head(hidden[int64_t(k - first)].slice(0, len - m, len).unsqueeze(0)).squeeze(0);
-      auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);  // [m, V]
-      auto target = torch::tensor(cont, torch::kInt64).to(logp.device());
-      auto picked = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).to(torch::kCPU, torch::kFloat64);
-      out[i].logprob = picked.sum().item<double>();
-      out[i].greedy = logp.argmax(-1).eq(target).all().item<bool>();
-      out[i].tokens = m;
+      out[i] = score_continuation(model, hidden[int64_t(k - first)].slice(0, len - m, len), cont);
     }
     progress.advance(B);
   }

@@ -6,13 +6,15 @@
 // of the continuation tokens plus whether each is the greedy (argmax) token.
 // Batching: requests are sorted by descending token length (lm-eval's order), grouped into
 // batches and right-padded; causal attention keeps padding from touching earlier positions.
-// The context is re-encoded per choice (no KV reuse); all choices of one question have nearly
-// equal lengths and so land in the same or adjacent batches.
+// score_requests runs every request's whole input (the context once per choice); requests that
+// share their context can instead run it once with shared_context.h.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <torch/torch.h>
 
 namespace abq::model { class LlamaModel; }
 namespace abq::tokenize { class Tokenizer; }
@@ -38,5 +40,10 @@ TokenRequest encode_request(const tokenize::Tokenizer& tokenizer, const std::str
 /// Scores every request; results in request order.
 std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, const std::vector<TokenRequest>& requests,
                                                 int64_t batch_size, int64_t max_length);
+
+/// The score of one continuation from the final hidden states that predict its tokens: hidden
+/// [m, C] (row j predicts continuation[j]) -> summed fp32 log-softmax (accumulated in fp64), greedy.
+LoglikelihoodResult score_continuation(const model::LlamaModel& model, const torch::Tensor& hidden,
+                                       const std::vector<int64_t>& continuation);
 
 }  // namespace abq::evaluators

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "evaluators/loglikelihood.h"
+#include "evaluators/shared_context.h"
 #include "evaluators/zero_shot_tasks.h"
 #include "framework/core/error.h"
 #include "framework/core/sha256.h"
@@ -62,7 +63,11 @@ ZeroShotScores ZeroShotEvaluator::score(const EvalContext& context) const {
       }
     }
   requests_sha256_ = h.hex_digest();
-  auto results = score_requests(context.model, requests, o.batch_size, o.max_length);
+  // Same log-likelihoods either way (up to float rounding) when reuse is exact, so the protocol
+  // record does not name the path.
+  auto results = context.prefix_reuse
+                     ? score_requests_sharing_context(context.model, requests, o.batch_size, o.max_length)
+                     : score_requests(context.model, requests, o.batch_size, o.max_length);
 
   ZeroShotScores s;
   s.n = int64_t(docs.size());

@@ -1,5 +1,6 @@
 // Zero-shot scoring of lm-evaluation-harness tasks (evaluation-protocols.md §5), natively:
-// every (context, continuation) request is scored by loglikelihood.h, then
+// every (context, continuation) request is scored by loglikelihood.h (the context run once per
+// question with shared_context.h when EvalContext::prefix_reuse), then
 //   acc      = 1[argmax_c ll(c) == gold]                (ties: first maximal index)
 //   acc_norm = 1[argmax_c ll(c) / chars(c) == gold]      chars = Python len() of the choice
 //   lambada  acc = greedy match of all target tokens, ppl = exp(-mean ll)

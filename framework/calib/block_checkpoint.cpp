@@ -16,7 +16,17 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kFormat = "abq-calib-checkpoint-1";
+constexpr const char* kFormat = "abq-calib-checkpoint-2";
+
+// The block's online transforms by checkpoint name (defined or not).
+template <typename Block>
+auto online_transforms(Block& block, int64_t layer) {
+  const std::string prefix = cat("layers.", layer, ".");
+  return std::vector<std::pair<std::string, decltype(&block.input_norm)>>{
+      {prefix + "attn_input_transform", &block.attn_input_transform},
+      {prefix + "mlp_input_transform", &block.mlp_input_transform},
+      {prefix + "down_input_transform", &block.down_input_transform}};
+}
 
 std::string block_file(const std::string& dir, int64_t block) { return (fs::path(dir) / cat("block_", block, ".bin")).string(); }
 std::string streams_file(const std::string& dir, int64_t block) {
@@ -25,7 +35,7 @@ std::string streams_file(const std::string& dir, int64_t block) {
 std::string state_file(const std::string& dir) { return (fs::path(dir) / "state.json").string(); }
 
 // Every tensor of block `layer`, by its checkpoint name, as pointers into the model
-// (const or mutable, following `Model`).
+// (const or mutable, following `Model`). The block's online transforms follow when defined.
 template <typename Model>
 auto block_tensors(Model& model, int64_t layer) {
   auto& block = model.weights().layers[size_t(layer)];
@@ -37,6 +47,8 @@ auto block_tensors(Model& model, int64_t layer) {
     out.emplace_back(model::site_name(layer, model::weight_site(kind)), &linear.weight);
     if (linear.bias.defined()) out.emplace_back(model::linear_bias_name(layer, kind), &linear.bias);
   }
+  for (auto& [name, slot] : online_transforms(block, layer))
+    if (slot->defined()) out.emplace_back(name, slot);
   return out;
 }
 
@@ -79,7 +91,8 @@ json report_to_json(const CalibrationReport& r) {
                      {"mse", number(s.mse)}, {"sqnr_db", number(s.sqnr_db)}, {"layer_loss", number(s.layer_loss)}});
   for (const auto& b : r.blocks)
     blocks.push_back({{"block", b.block}, {"seconds", number(b.seconds)}, {"output_mse", number(b.output_mse)},
-                      {"local_mse", number(b.local_mse)}});
+                      {"local_mse", number(b.local_mse)}, {"first_loss", number(b.first_loss)},
+                      {"final_loss", number(b.final_loss)}, {"restarts", b.restarts}, {"skipped_steps", b.skipped_steps}});
   for (const auto& f : r.fallbacks)
     fallbacks.push_back({{"block", f.block}, {"from", f.from}, {"to", f.to}, {"reason", f.reason}});
   return {{"sites", sites}, {"blocks", blocks}, {"fallbacks", fallbacks}};
@@ -89,9 +102,15 @@ CalibrationReport report_from_json(const json& j) {
   for (const auto& s : j.at("sites"))
     r.sites.push_back({s.at("site").get<std::string>(), spec_from_json(s.at("spec")), s.at("quantizer").get<std::string>(),
                        number_from(s.at("mse")), number_from(s.at("sqnr_db")), number_from(s.at("layer_loss"))});
-  for (const auto& b : j.at("blocks"))
-    r.blocks.push_back({b.at("block").get<int64_t>(), number_from(b.at("seconds")), number_from(b.at("output_mse")),
-                        number_from(b.at("local_mse"))});
+  for (const auto& b : j.at("blocks")) {
+    BlockStats stats{b.at("block").get<int64_t>(), number_from(b.at("seconds")), number_from(b.at("output_mse")),
+                     number_from(b.at("local_mse"))};
+    stats.first_loss = number_from(b.at("first_loss"));
+    stats.final_loss = number_from(b.at("final_loss"));
+    stats.restarts = b.at("restarts").get<int64_t>();
+    stats.skipped_steps = b.at("skipped_steps").get<int64_t>();
+    r.blocks.push_back(stats);
+  }
   for (const auto& f : j.at("fallbacks"))
     r.fallbacks.push_back({f.at("block").get<int64_t>(), f.at("from").get<std::string>(), f.at("to").get<std::string>(),
                            f.at("reason").get<std::string>()});
@@ -167,6 +186,9 @@ std::optional<ResumeState> load_block_checkpoint(const std::string& dir, const s
     for (int64_t b = 0; b < resume.next_block; ++b) {
       const auto path = block_file(dir, b);
       auto loaded = load_tensors(path);
+      for (auto& [name, slot] : online_transforms(model.weights().layers[size_t(b)], b))  // baked ones are new
+        for (const auto& [found_name, tensor] : loaded)
+          if (found_name == name && !slot->defined()) *slot = torch::empty(tensor.sizes(), tensor.options().device(model.device()));
       auto targets = block_tensors(model, b);
       if (loaded.size() != targets.size())
         throw Error(cat(path, ": expected ", targets.size(), " tensors, found ", loaded.size()));

@@ -6,6 +6,7 @@
 
 #include "framework/calib/block_checkpoint.h"
 #include "framework/calib/hessian.h"
+#include "framework/calib/stream_ops.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
@@ -19,52 +20,21 @@ using model::LinearKind;
 
 // ---- helpers, each one step of the recipe below
 
-void check_calibration(const std::vector<torch::Tensor>& calibration) {
-  if (calibration.empty()) throw Error("block-wise calibration needs calibration windows; got none");
-  for (size_t j = 0; j < calibration.size(); ++j) {
-    const auto& t = calibration[j];
-    if (!t.defined() || t.dim() != 2 || t.scalar_type() != torch::kInt64 || t.numel() == 0) {
-      std::ostringstream found;
-      if (t.defined()) found << t.scalar_type() << " " << t.sizes();
-      throw Error(cat("calibration window ", j, ": expected int64 token ids [B, T], got ",
-                      t.defined() ? found.str() : "an undefined tensor"));
-    }
-  }
-}
-
 // Identifies a run for resuming: model dims, quantizer, every weight site's spec, options that change
 // the result, and the calibration tokens. (Quantizer options and weights are the caller's: one
 // checkpoint directory per run.)
 std::string run_fingerprint(const model::LlamaModel& model, const SpecForSite& spec_for_site,
                             const methods::WeightQuantizer& quantizer, const std::vector<torch::Tensor>& calibration,
                             const CalibOptions& options) {
-  const auto& c = model.config();
   Sha256 h;
-  h.update(cat("L", c.num_layers, " C", c.hidden_size, " F", c.intermediate_size, " H", c.num_heads, " Hkv",
-               c.num_kv_heads, " V", c.vocab_size, " dtype ", model.dtype(), " quantizer ", quantizer.name(),
-               " true_sequential ", options.true_sequential, "\n"));
-  for (int64_t layer = 0; layer < c.num_layers; ++layer)
+  hash_model_and_tokens(h, model, calibration);
+  h.update(cat("quantizer ", quantizer.name(), " true_sequential ", options.true_sequential, "\n"));
+  for (int64_t layer = 0; layer < model.config().num_layers; ++layer)
     for (LinearKind kind : model::all_linear_kinds()) {
       const auto site = model::site_name(layer, model::weight_site(kind));
       h.update(site + " " + quant::describe(spec_for_site(site)) + "\n");
     }
-  for (const auto& window : calibration) {
-    auto cpu = window.to(torch::kCPU).contiguous();
-    h.update(cat(cpu.sizes(), "\n"));
-    h.update(cpu.data_ptr(), size_t(cpu.numel()) * sizeof(int64_t));
-  }
   return h.hex_digest();
-}
-
-Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
-                              const torch::Device& stream_device) {
-  Streams s;
-  for (const auto& window : calibration) {
-    auto x = model.embed(window.to(model.device())).to(stream_device);  // [B, T, C]
-    s.fp.push_back(x);
-    s.q.push_back(x);  // both chains start from the same embeddings
-  }
-  return s;
 }
 
 // Puts the model's activation hooks back when a pass ends, also when it throws (observer hooks
@@ -95,34 +65,6 @@ std::vector<torch::Tensor> run_block_fp(model::LlamaModel& model, int64_t layer,
   RestoreHooks restore(model);
   model.clear_activation_hooks();
   return run_block(model, layer, xs, stream_device);
-}
-
-// A deep copy: a quantizer may write into the weight it was given.
-model::DecoderBlock clone_block(const model::DecoderBlock& block) {
-  auto copy = [](const torch::Tensor& t) { return t.defined() ? t.clone() : t; };
-  model::DecoderBlock out = block;
-  out.input_norm = copy(block.input_norm);
-  out.post_attention_norm = copy(block.post_attention_norm);
-  for (LinearKind kind : model::all_linear_kinds()) {
-    out.linear(kind).weight = copy(block.linear(kind).weight);
-    out.linear(kind).bias = copy(block.linear(kind).bias);
-  }
-  return out;
-}
-
-bool all_finite(const std::vector<torch::Tensor>& xs) {
-  for (const auto& x : xs)
-    if (!torch::isfinite(x).all().item<bool>()) return false;
-  return true;
-}
-
-double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  double sum = 0, count = 0;
-  for (size_t j = 0; j < a.size(); ++j) {
-    sum += (a[j].to(torch::kFloat64) - b[j].to(torch::kFloat64)).square().sum().item<double>();
-    count += double(a[j].numel());
-  }
-  return sum / count;
 }
 
 std::vector<std::vector<LinearKind>> stages(bool true_sequential) {

@@ -25,6 +25,11 @@ struct BlockStats {
   double seconds = 0;        // wall time of the block, Hessians + quantization + stream updates
   double output_mse = 0;     // mean (X_q - X_fp)² at the block's output: error accumulated so far
   double local_mse = NAN;    // mean (block_q(X_q) - block_fp(X_q))²: this block's own error; NaN if not measured
+  // Learned calibration only (NaN / 0 otherwise):
+  double first_loss = NAN;   // block loss of the first step
+  double final_loss = NAN;   // mean block loss over the last epoch
+  int64_t restarts = 0;      // restarts after a non-finite loss or parameter
+  int64_t skipped_steps = 0; // optimizer steps skipped on a non-finite gradient
 };
 
 /// A block that produced non-finite values (or whose quantizer failed numerically) and was redone

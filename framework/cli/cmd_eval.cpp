@@ -1,7 +1,8 @@
 // abq eval EXPERIMENT.yaml [--model PATH]: evaluates a checkpoint (fp or exported fake-quantized)
 // with the experiment's evaluators and nothing quantized: weights, activations and KV at 16 bits,
 // no corrections. Records go to the experiment's results file like any run (their config, and so
-// their run id, differ from the quantized runs').
+// their run id, differ from the quantized runs'). A folder written by a run's `export` key also holds
+// abq_quant.json: its activation quantizers are installed again, so the run's metrics come back.
 #include <filesystem>
 
 #include "framework/cli/parse_args.h"

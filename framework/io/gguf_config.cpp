@@ -49,9 +49,11 @@ model::LlamaConfig llama_config_from_gguf(const GgufFile& f) {
         throw Error(cat(f.path(), ": rope.scaling.type '", type, "' is not supported (supported: none, linear)"));
       }
     }
-    if (f.has_tensor("rope_freqs.weight")) {
-      throw Error(cat(f.path(), ": the file stores llama3-style rope frequencies (rope_freqs.weight); load "
-                                "this model from its Hugging Face checkpoint instead"));
+    if (f.has_tensor("rope_freqs.weight")) {  // llama3 scaling, stored as one divisor per frequency
+      for (float d : f.dequantize("rope_freqs.weight")) c.rope_scaling.freq_divisors.push_back(d);
+      if (int64_t(c.rope_scaling.freq_divisors.size()) != c.head_dim / 2)
+        throw Error(cat(f.path(), ": tensor 'rope_freqs.weight' has ", c.rope_scaling.freq_divisors.size(),
+                        " values; expected head_dim / 2 = ", c.head_dim / 2));
     }
     if (f.has(p + "vocab_size")) {
       c.vocab_size = f.get_int(p + "vocab_size");

@@ -19,8 +19,8 @@ namespace abq::io {
 ///   attention.layer_norm_rms_epsilon -> rms_eps, rope.scaling.type/factor (linear only),
 ///   vocab_size or the length of tokenizer.ggml.tokens, tokenizer.ggml.bos/eos_token_id.
 /// tie_embeddings is true when the file has no output.weight; attention_bias when blk.0.attn_q.bias
-/// exists. A llama3-style rope (rope_freqs.weight tensor) is refused with an error, since the
-/// frequencies are stored as a tensor, not as the parameters LlamaConfig keeps.
+/// exists. A llama3-style rope stored as the tensor rope_freqs.weight (D/2 divisors of θ_i, as
+/// llama.cpp's converter writes Llama 3.1) becomes rope_scaling.freq_divisors.
 model::LlamaConfig llama_config_from_gguf(const GgufFile& file);
 
 /// token_embd.weight -> model.embed_tokens.weight, blk.N.attn_q.weight ->

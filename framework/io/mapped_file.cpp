@@ -1,5 +1,6 @@
 #include "framework/io/mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -61,6 +62,20 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 MappedFile::~MappedFile() { release(); }
+
+void MappedFile::release_pages(size_t offset, size_t length) const {
+  if (offset > size_ || length > size_ - offset)
+    throw Error(cat("'", path_, "': cannot release bytes [", offset, ", ", offset + length, ") of a ", size_,
+                    "-byte mapping"));
+  if (length == 0) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t begin = offset / page * page;  // the mapping itself starts page-aligned
+  const size_t end = std::min(size_, (offset + length + page - 1) / page * page);
+  auto* start = const_cast<uint8_t*>(data_) + begin;
+  if (::madvise(start, end - begin, MADV_DONTNEED) != 0)
+    throw Error(cat("'", path_, "': madvise(MADV_DONTNEED) of bytes [", begin, ", ", end, ") failed: ",
+                    std::strerror(errno)));
+}
 
 void MappedFile::release() noexcept {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);

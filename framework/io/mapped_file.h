@@ -1,6 +1,8 @@
 // MappedFile: a read-only memory map of one whole file, unmapped when the object dies.
 // Readers (gguf, safetensors) parse straight out of the mapping, so a 70B checkpoint never has to
-// be copied into RAM; the OS pages in only the tensors that are actually touched.
+// be copied into RAM; the OS pages in only the tensors that are actually touched. Pages once touched
+// stay counted in the process's resident set until release_pages() gives them back (streamed
+// models do so after each decoder block, so RSS does not grow with depth).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,12 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+
+  /// Drops this process's pages of bytes [offset, offset + length), widened to whole pages
+  /// (madvise MADV_DONTNEED). The mapping stays valid: a later read pages the bytes back in from
+  /// the file, so neighbours sharing an edge page lose nothing. Throws abq::Error naming the file
+  /// and range for a range outside the file or an OS refusal.
+  void release_pages(size_t offset, size_t length) const;
 
  private:
   void release() noexcept;

@@ -277,6 +277,20 @@ TensorView SafetensorsCheckpoint::view(const std::string& name) const {
   return v;
 }
 
+void SafetensorsCheckpoint::release(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) view(name);  // throws the "no tensor named" error
+  const Entry& e = it->second;
+  shards_[e.shard]->release_pages(e.begin, e.size);
+}
+
+void SafetensorsCheckpoint::release_shard(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) view(name);  // throws the "no tensor named" error
+  const MappedFile& file = *shards_[it->second.shard];
+  file.release_pages(0, file.size());
+}
+
 std::vector<float> SafetensorsCheckpoint::read_f32(const std::string& name) const {
   const TensorView v = view(name);
   const size_t n = static_cast<size_t>(v.numel());

@@ -57,6 +57,14 @@ class SafetensorsCheckpoint {
   TensorView view(const std::string& name) const;
   /// F32 / F16 / BF16 converted to float32, row-major; other dtypes throw naming tensor and dtype.
   std::vector<float> read_f32(const std::string& name) const;
+  /// Gives back the pages of tensor `name`'s bytes (MappedFile::release_pages), so a reader that
+  /// has converted the tensor can keep the checkpoint open without its RSS growing. The view stays
+  /// readable. Throws abq::Error (with a "did you mean") for an unknown name.
+  void release(const std::string& name) const;
+  /// Gives back every page of the shard file holding tensor `name`. Reading one tensor can map
+  /// pages beyond its bytes (the kernel maps whole page-cache folios and fault-around windows), so
+  /// a reader that is done with a shard for now drops all of it; nothing is lost but page faults.
+  void release_shard(const std::string& name) const;
   /// The __metadata__ string map of the first shard (empty when absent).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 

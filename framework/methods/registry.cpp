@@ -8,7 +8,10 @@
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
 #include "framework/methods/corrections/awq.h"
+#include "framework/methods/corrections/rotation.h"
 #include "framework/methods/corrections/smoothquant.h"
+#include "framework/methods/learned_config.h"
+#include "framework/methods/quantizers/awq_clip.h"
 #include "framework/methods/quantizers/gptq.h"
 #include "framework/methods/quantizers/rtn.h"
 
@@ -30,6 +33,14 @@ struct CorrectionEntry {
   std::function<std::unique_ptr<Correction>(const YAML::Node&)> make;
 };
 
+Schema awq_clip_schema() {
+  return Schema::object({
+      {"n_grid", Schema::integer().range(1, 1000).default_value(20).doc("clip ratios step 1/n_grid")},
+      {"max_shrink", Schema::number().range(0.0, 1.0).exclusive_max().default_value(0.5).doc(
+                         "ratios 1 - i/n_grid for i < max_shrink*n_grid")},
+  });
+}
+
 Schema gptq_schema() {
   return Schema::object({
       {"block_size", Schema::integer().range(1, 1 << 20).default_value(128).doc("columns per lazy-batch update")},
@@ -47,6 +58,14 @@ Schema awq_schema() {
   });
 }
 
+Schema rotation_schema() {
+  return Schema::object({
+      {"seed", Schema::integer().range(0, int64_t(1) << 62).default_value(0).doc("random signs of the residual rotation")},
+      {"online_down", Schema::boolean().default_value(true).doc("rotate the down_proj input online by a Hadamard")},
+      {"rotate_ov", Schema::boolean().default_value(true).doc("per-head Hadamard between v_proj and o_proj")},
+  });
+}
+
 Schema smoothquant_schema() {
   return Schema::object({
       {"alpha", Schema::number().range(0.0, 1.0).default_value(0.5).doc(
@@ -56,6 +75,13 @@ Schema smoothquant_schema() {
 
 const std::vector<WeightQuantizerEntry>& weight_quantizers() {
   static const std::vector<WeightQuantizerEntry> entries = {
+      {"awq_clip", true, awq_clip_schema,
+       [](const YAML::Node& o) {
+         AwqClipOptions options;
+         options.n_grid = o["n_grid"].as<int64_t>();
+         options.max_shrink = o["max_shrink"].as<double>();
+         return std::make_unique<AwqClipQuantizer>(options);
+       }},
       {"gptq", true, gptq_schema,
        [](const YAML::Node& o) {
          GptqOptions options;
@@ -64,6 +90,10 @@ const std::vector<WeightQuantizerEntry>& weight_quantizers() {
          options.act_order = o["act_order"].as<bool>();
          options.static_groups = o["static_groups"].as<bool>();
          return std::make_unique<GptqQuantizer>(options);
+       }},
+      {"learned", false, learned_schema,
+       [](const YAML::Node&) -> std::unique_ptr<WeightQuantizer> {
+         throw std::logic_error("'learned' trains whole blocks: run it through calib::calibrate_learned");
        }},
       {"rtn", false, [] { return Schema::object({}); },
        [](const YAML::Node&) { return std::make_unique<RtnQuantizer>(RtnOptions{}); }},
@@ -80,6 +110,14 @@ const std::vector<CorrectionEntry>& corrections() {
          options.group_size = o["group_size"].as<int64_t>();
          options.grid = o["grid"].as<int64_t>();
          return std::make_unique<Awq>(options);
+       }},
+      {"rotation", rotation_schema,
+       [](const YAML::Node& o) {
+         RotationOptions options;
+         options.seed = o["seed"].as<uint64_t>();
+         options.online_down = o["online_down"].as<bool>();
+         options.rotate_ov = o["rotate_ov"].as<bool>();
+         return std::make_unique<Rotation>(options);
        }},
       {"smoothquant", smoothquant_schema,
        [](const YAML::Node& o) {
@@ -150,6 +188,10 @@ config::Schema options_schema(const std::string& name) {
 
 bool weight_quantizer_needs_hessian(const std::string& type) {
   return find_entry(weight_quantizers(), type, "weight quantizer").needs_hessian;
+}
+
+bool weight_quantizer_is_learned(const std::string& type) {
+  return std::string(find_entry(weight_quantizers(), type, "weight quantizer").name) == "learned";
 }
 
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options) {

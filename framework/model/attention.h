@@ -32,4 +32,27 @@ torch::Tensor attention_forward(const torch::Tensor& x, const Linear& q_proj, co
                                 const RopeTable& rope, const LayerHooks* hooks = nullptr,
                                 torch::Tensor* probs = nullptr);
 
+/// Keys / values of earlier tokens that a chunk of new tokens attends to besides itself (a cached
+/// prefix), one row per batch row.
+struct PrefixKv {
+  torch::Tensor k;      // [B, Hkv, P, D], after RoPE and the k hook
+  torch::Tensor v;      // [B, Hkv, P, D], after the v hook
+  torch::Tensor valid;  // [B, P] bool: false at the right padding of a shorter prefix
+};
+
+/// Attention of T new tokens that follow a prefix: query t attends to every valid prefix position
+/// and to chunk positions 0..t. q [B, H, T, D], k / v [B, Hkv, T, D] -> [B, H, T, D]. Same
+/// arithmetic as causal_attention over the concatenated sequence.
+torch::Tensor prefix_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      const PrefixKv& prefix);
+
+/// attention_forward for a chunk of tokens at explicit positions (`rope` from rope_at_positions, or a
+/// plain [T, D] table for positions 0..T-1) that attends to `prefix` when given (nullptr: causal
+/// over the chunk alone). Hooks apply at the same sites as in attention_forward. `chunk_kv`, when
+/// given, receives this chunk's keys / values after RoPE and hooks (what a KV cache stores).
+torch::Tensor attention_forward_chunk(const torch::Tensor& x, const Linear& q_proj, const Linear& k_proj,
+                                      const Linear& v_proj, const Linear& o_proj, const AttentionDims& dims,
+                                      const RopeTable& rope, const LayerHooks* hooks, const PrefixKv* prefix,
+                                      PrefixKv* chunk_kv);
+
 }  // namespace abq::model

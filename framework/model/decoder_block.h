@@ -20,15 +20,22 @@ struct DecoderBlock {
   Linear gate_proj;                   // [F, C]
   Linear up_proj;                     // [F, C]
   Linear down_proj;                   // [C, F]
+  // Online transforms, undefined = none: the activation is right-multiplied, x <- x·T, before the
+  // hooks and linears that read it. AffineQuant's norm-side matrices (they cannot fold into an
+  // RMSNorm weight) and rotations' online Hadamard live here; each costs one matmul per token.
+  torch::Tensor attn_input_transform;  // [C, C] after input_norm, read by q/k/v
+  torch::Tensor mlp_input_transform;   // [C, C] after post_attention_norm, read by gate/up
+  torch::Tensor down_input_transform;  // [F, F] on silu(gate)·up, read by down_proj
 
   /// The linear named by `kind` (mutable, e.g. for corrections that rewrite weights).
   Linear& linear(LinearKind kind);
   const Linear& linear(LinearKind kind) const;
 };
 
-/// x [B, T, C] -> [B, T, C]. `rope` must hold T positions; hooks may be null.
+/// x [B, T, C] -> [B, T, C]. `rope` must hold T positions; hooks may be null. When `attn_probs` is
+/// given it receives the attention probabilities [B, H, T, T] (calibration losses on attention maps).
 torch::Tensor decoder_block_forward(const torch::Tensor& x, const DecoderBlock& block,
                                     const AttentionDims& dims, double rms_eps, const RopeTable& rope,
-                                    const LayerHooks* hooks = nullptr);
+                                    const LayerHooks* hooks = nullptr, torch::Tensor* attn_probs = nullptr);
 
 }  // namespace abq::model

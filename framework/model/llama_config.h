@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace abq::model {
 
@@ -15,6 +16,9 @@ struct RopeScaling {
   double low_freq_factor = 1.0;                 // llama3 only
   double high_freq_factor = 4.0;                // llama3 only
   int64_t original_max_position = 8192;         // llama3 only
+  // Per-frequency divisors θ_i ÷ d_i (D/2 values, all > 0), applied after the scaling above; empty =
+  // none. GGUF files for Llama 3.1 store their rope scaling this way (rope_freqs.weight).
+  std::vector<double> freq_divisors;
 };
 
 struct LlamaConfig {

@@ -56,7 +56,29 @@ torch::Tensor randn(const std::vector<int64_t>& sizes, at::Generator& gen, doubl
   return (t * std + mean).to(dtype);
 }
 
+void move_tensor(torch::Tensor& t, const torch::Device& device, torch::ScalarType dtype) {
+  if (t.defined()) t = t.to(device, dtype);
+}
+
+void move_block(DecoderBlock& b, const torch::Device& device, torch::ScalarType dtype) {
+  move_tensor(b.input_norm, device, dtype);
+  move_tensor(b.post_attention_norm, device, dtype);
+  move_tensor(b.attn_input_transform, device, dtype);
+  move_tensor(b.mlp_input_transform, device, dtype);
+  move_tensor(b.down_input_transform, device, dtype);
+  for (LinearKind kind : all_linear_kinds()) {
+    move_tensor(b.linear(kind).weight, device, dtype);
+    move_tensor(b.linear(kind).bias, device, dtype);
+  }
+}
+
 }  // namespace
+
+const char* const kStreamedRefusal =
+    "this model is streamed (model.streamed: true): its decoder blocks are read from the checkpoint "
+    "one at a time and never held, so nothing can rewrite them; streamed models support fp "
+    "evaluation and calibration-free weight quantizers (rtn) only; set model.streamed: false for "
+    "corrections and block-wise calibration";
 
 LlamaConfig resolve_config(LlamaConfig c) {
   auto positive = [](const char* field, int64_t v) {
@@ -93,36 +115,53 @@ LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights)
   check_weights();
 }
 
+LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights resident, BlockSource blocks)
+    : config_(resolve_config(std::move(config))), weights_(std::move(resident)), blocks_(std::move(blocks)) {
+  ABQ_ASSERT(blocks_.load && blocks_.release, "a streamed model needs both load and release");
+  ABQ_ASSERT(weights_.layers.empty(), "a streamed model's resident weights hold no layers, got ",
+             weights_.layers.size());
+  rope_cache_ = RopeCache(rope_inv_freq(config_.head_dim, config_.rope_theta, config_.rope_scaling));
+  if (config_.tie_embeddings && !weights_.lm_head.defined()) weights_.lm_head = weights_.embed_tokens;
+  hooks_.resize(static_cast<size_t>(config_.num_layers));
+  check_weights();
+}
+
+LlamaWeights& LlamaModel::weights() {
+  if (streamed()) throw Error(kStreamedRefusal);
+  return weights_;
+}
+
+DecoderBlock LlamaModel::materialize_block(int64_t layer) const {
+  ABQ_ASSERT(layer >= 0 && layer < config_.num_layers, "layer ", layer, " out of range 0..",
+             config_.num_layers - 1);
+  if (!streamed()) return weights_.layers[static_cast<size_t>(layer)];
+  DecoderBlock block = blocks_.load(layer);
+  move_block(block, device(), dtype());
+  if (transform_) transform_(layer, block);
+  check_block(layer, block);
+  return block;
+}
+
+void LlamaModel::release_block(int64_t layer) const {
+  if (streamed()) blocks_.release(layer);
+}
+
+void LlamaModel::set_block_transform(BlockTransform transform) {
+  if (!streamed())
+    throw Error("set_block_transform: the model is resident; rewrite its blocks through weights() instead");
+  transform_ = std::move(transform);
+}
+
 void LlamaModel::check_weights() const {
   const auto& c = config_;
-  const Dim V{"V", c.vocab_size}, C{"C", c.hidden_size}, F{"F", c.intermediate_size};
-  const Dim HD{"H*D", c.num_heads * c.head_dim}, KD{"Hkv*D", c.num_kv_heads * c.head_dim};
+  const Dim V{"V", c.vocab_size}, C{"C", c.hidden_size};
   const auto& ref = weights_.embed_tokens;
   check_tensor(kEmbedTokensName, ref, {V, C}, torch::Tensor());
-  if (static_cast<int64_t>(weights_.layers.size()) != c.num_layers)
-    throw Error(cat("model has ", weights_.layers.size(), " decoder layers; expected num_hidden_layers = ",
-                    c.num_layers));
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    const auto& b = weights_.layers[static_cast<size_t>(i)];
-    check_tensor(norm_weight_name(i, NormKind::input_layernorm), b.input_norm, {C}, ref);
-    check_tensor(norm_weight_name(i, NormKind::post_attention_layernorm), b.post_attention_norm, {C}, ref);
-    for (LinearKind kind : all_linear_kinds()) {
-      Dim out = C, in = C;
-      switch (kind) {
-        case LinearKind::q_proj: out = HD; break;
-        case LinearKind::k_proj:
-        case LinearKind::v_proj: out = KD; break;
-        case LinearKind::o_proj: in = HD; break;
-        case LinearKind::gate_proj:
-        case LinearKind::up_proj: out = F; break;
-        case LinearKind::down_proj: in = F; break;
-      }
-      const auto& lin = b.linear(kind);
-      check_tensor(site_name(i, weight_site(kind)), lin.weight, {out, in}, ref);
-      const bool qkv = kind == LinearKind::q_proj || kind == LinearKind::k_proj || kind == LinearKind::v_proj;
-      if (lin.bias.defined() || (qkv && c.attention_bias))
-        check_tensor(linear_bias_name(i, kind), lin.bias, {out}, ref);
-    }
+  if (!streamed()) {
+    if (static_cast<int64_t>(weights_.layers.size()) != c.num_layers)
+      throw Error(cat("model has ", weights_.layers.size(), " decoder layers; expected num_hidden_layers = ",
+                      c.num_layers));
+    for (int64_t i = 0; i < c.num_layers; ++i) check_block(i, weights_.layers[static_cast<size_t>(i)]);
   }
   check_tensor(kFinalNormName, weights_.norm, {C}, ref);
   check_tensor(kLmHeadName, weights_.lm_head, {V, C}, ref);
@@ -132,6 +171,37 @@ void LlamaModel::check_weights() const {
                     "' when tie_word_embeddings is true; leave lm_head undefined to tie it"));
 }
 
+// One decoder block's weights against the config; the dtype and device must match embed_tokens.
+void LlamaModel::check_block(int64_t i, const DecoderBlock& b) const {
+  const auto& c = config_;
+  const Dim C{"C", c.hidden_size}, F{"F", c.intermediate_size};
+  const Dim HD{"H*D", c.num_heads * c.head_dim}, KD{"Hkv*D", c.num_kv_heads * c.head_dim};
+  const auto& ref = weights_.embed_tokens;
+  check_tensor(norm_weight_name(i, NormKind::input_layernorm), b.input_norm, {C}, ref);
+  check_tensor(norm_weight_name(i, NormKind::post_attention_layernorm), b.post_attention_norm, {C}, ref);
+  for (LinearKind kind : all_linear_kinds()) {
+    Dim out = C, in = C;
+    switch (kind) {
+      case LinearKind::q_proj: out = HD; break;
+      case LinearKind::k_proj:
+      case LinearKind::v_proj: out = KD; break;
+      case LinearKind::o_proj: in = HD; break;
+      case LinearKind::gate_proj:
+      case LinearKind::up_proj: out = F; break;
+      case LinearKind::down_proj: in = F; break;
+    }
+    const auto& lin = b.linear(kind);
+    check_tensor(site_name(i, weight_site(kind)), lin.weight, {out, in}, ref);
+    const bool qkv = kind == LinearKind::q_proj || kind == LinearKind::k_proj || kind == LinearKind::v_proj;
+    if (lin.bias.defined() || (qkv && c.attention_bias))
+      check_tensor(linear_bias_name(i, kind), lin.bias, {out}, ref);
+  }
+  const std::string prefix = cat("layers.", i, ".");
+  if (b.attn_input_transform.defined()) check_tensor(prefix + "attn_input_transform", b.attn_input_transform, {C, C}, ref);
+  if (b.mlp_input_transform.defined()) check_tensor(prefix + "mlp_input_transform", b.mlp_input_transform, {C, C}, ref);
+  if (b.down_input_transform.defined()) check_tensor(prefix + "down_input_transform", b.down_input_transform, {F, F}, ref);
+}
+
 AttentionDims LlamaModel::attention_dims() const {
   return AttentionDims{config_.num_heads, config_.num_kv_heads, config_.head_dim};
 }
@@ -139,23 +209,13 @@ AttentionDims LlamaModel::attention_dims() const {
 void LlamaModel::to(const torch::Device& device, torch::ScalarType dtype) {
   const bool tied = weights_.lm_head.is_same(weights_.embed_tokens) ||
                     weights_.lm_head.data_ptr() == weights_.embed_tokens.data_ptr();
-  auto move = [&](torch::Tensor& t) {
-    if (t.defined()) t = t.to(device, dtype);
-  };
-  move(weights_.embed_tokens);
-  for (auto& b : weights_.layers) {
-    move(b.input_norm);
-    move(b.post_attention_norm);
-    for (LinearKind kind : all_linear_kinds()) {
-      move(b.linear(kind).weight);
-      move(b.linear(kind).bias);
-    }
-  }
-  move(weights_.norm);
+  move_tensor(weights_.embed_tokens, device, dtype);
+  for (auto& b : weights_.layers) move_block(b, device, dtype);
+  move_tensor(weights_.norm, device, dtype);
   if (tied) {
     weights_.lm_head = weights_.embed_tokens;
   } else {
-    move(weights_.lm_head);
+    move_tensor(weights_.lm_head, device, dtype);
   }
 }
 
@@ -176,8 +236,16 @@ torch::Tensor LlamaModel::block_forward(int64_t layer, const torch::Tensor& x) c
   ABQ_ASSERT(x.dim() == 3 && x.size(2) == config_.hidden_size, "block input must be [B, T, C]");
   const auto& hooks = hooks_[static_cast<size_t>(layer)];
   const auto table = rope(x.size(1), x.device(), x.scalar_type());
-  return decoder_block_forward(x, weights_.layers[static_cast<size_t>(layer)], attention_dims(), config_.rms_eps,
-                               table, hooks.empty() ? nullptr : &hooks);
+  if (!streamed())
+    return decoder_block_forward(x, weights_.layers[static_cast<size_t>(layer)], attention_dims(), config_.rms_eps,
+                                 table, hooks.empty() ? nullptr : &hooks);
+  torch::Tensor out;
+  {
+    const DecoderBlock block = materialize_block(layer);  // freed at the end of this scope
+    out = decoder_block_forward(x, block, attention_dims(), config_.rms_eps, table, hooks.empty() ? nullptr : &hooks);
+  }
+  release_block(layer);
+  return out;
 }
 
 torch::Tensor LlamaModel::final_hidden(const torch::Tensor& tokens) const {

@@ -9,8 +9,10 @@
 namespace abq::model {
 
 /// x [B, T, C] (already normalised) -> [B, T, C]; the hidden product is [B, T, F].
-/// Hooks (may be null) apply at the gate / up / down inputs.
+/// Hooks (may be null) apply at the gate / up / down inputs; down_input_transform (undefined = none)
+/// right-multiplies the hidden product before down_proj's hook.
 torch::Tensor mlp_forward(const torch::Tensor& x, const Linear& gate_proj, const Linear& up_proj,
-                          const Linear& down_proj, const LayerHooks* hooks = nullptr);
+                          const Linear& down_proj, const LayerHooks* hooks = nullptr,
+                          const torch::Tensor& down_input_transform = {});
 
 }  // namespace abq::model

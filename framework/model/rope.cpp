@@ -9,7 +9,8 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 }
 
-std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeScaling& scaling) {
+// θ_i after the parametric scaling (none / linear / llama3), before any per-frequency divisors.
+static std::vector<double> scaled_inv_freq(int64_t head_dim, double theta, const RopeScaling& scaling) {
   if (head_dim <= 0 || head_dim % 2 != 0)
     throw Error(cat("rope: head_dim must be a positive even number, got ", head_dim));
   if (!(theta > 0)) throw Error(cat("rope: rope_theta must be > 0, got ", theta));
@@ -50,6 +51,20 @@ std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeScal
   throw Error(cat("unsupported rope_scaling type '", scaling.type, "'; allowed: none, linear, llama3"));
 }
 
+std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeScaling& scaling) {
+  std::vector<double> inv_freq = scaled_inv_freq(head_dim, theta, scaling);
+  const auto& d = scaling.freq_divisors;
+  if (d.empty()) return inv_freq;
+  if (d.size() != inv_freq.size())
+    throw Error(cat("rope: ", d.size(), " per-frequency divisors (rope_freqs) for head_dim ", head_dim,
+                    "; expected head_dim / 2 = ", inv_freq.size()));
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (!(d[i] > 0)) throw Error(cat("rope: per-frequency divisor ", i, " (rope_freqs) must be > 0, got ", d[i]));
+    inv_freq[i] /= d[i];
+  }
+  return inv_freq;
+}
+
 RopeCache::RopeCache(std::vector<double> inv_freq) : inv_freq_(std::move(inv_freq)) {}
 
 RopeTable RopeCache::get(int64_t num_tokens, const torch::Device& device, torch::ScalarType dtype) const {
@@ -75,6 +90,19 @@ torch::Tensor apply_rope(const torch::Tensor& x, const RopeTable& table) {
   auto x2 = x.narrow(-1, half, half);
   auto rotated = torch::cat({-x2, x1}, /*dim=*/-1);  // HF rotate_half
   return x * table.cos + rotated * table.sin;       // [T, D] broadcasts over [B, heads]
+}
+
+RopeTable rope_at_positions(const RopeTable& table, const torch::Tensor& positions) {
+  ABQ_ASSERT(positions.dim() == 2, "rope positions must be [B, T], got ", positions.dim(), " dimensions");
+  const int64_t rows = table.cos.size(0);
+  if (positions.numel() > 0 && positions.max().item<int64_t>() >= rows)
+    throw Error(cat("rope: position ", positions.max().item<int64_t>(), " is outside the table of ", rows,
+                    " positions"));
+  auto flat = positions.reshape({-1}).to(table.cos.device(), torch::kLong);
+  auto pick = [&](const torch::Tensor& t) {
+    return t.index_select(0, flat).view({positions.size(0), positions.size(1), t.size(1)}).unsqueeze(1);
+  };
+  return RopeTable{pick(table.cos), pick(table.sin)};                            // [B, 1, T, D] each
 }
 
 }  // namespace abq::model

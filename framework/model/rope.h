@@ -17,7 +17,9 @@ namespace abq::model {
 
 /// The D/2 inverse frequencies θ_i, after scaling. Matches HF `_compute_default_rope_parameters`,
 /// `_compute_llama3_parameters` and linear scaling (positions ÷ factor, i.e. θ_i ÷ factor).
-/// Throws abq::Error for an unknown scaling type, an odd head_dim or non-positive factors.
+/// Then divides θ_i by scaling.freq_divisors[i] when given (llama.cpp's rope_freqs / freq_factors).
+/// Throws abq::Error for an unknown scaling type, an odd head_dim, non-positive factors or divisors,
+/// or a divisor count other than head_dim / 2.
 std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeScaling& scaling);
 
 /// cos / sin tables, [T, D] each, for positions 0..T-1.
@@ -45,7 +47,12 @@ class RopeCache {
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
-/// x [B, heads, T, D], cos / sin [T, D] -> [B, heads, T, D].
+/// x [B, heads, T, D], cos / sin [T, D] (or [B, 1, T, D] from rope_at_positions) -> [B, heads, T, D].
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTable& table);
+
+/// The rows of `table` (positions 0..N-1) at explicit positions [B, T] (int64, each < N), shaped
+/// [B, 1, T, D] so apply_rope broadcasts them over heads. Used when each row of a batch starts at
+/// its own offset, e.g. continuations after cached prefixes of different lengths.
+RopeTable rope_at_positions(const RopeTable& table, const torch::Tensor& positions);
 
 }  // namespace abq::model

@@ -1,5 +1,8 @@
 #include "framework/pipeline/checkpoint_loader.h"
 
+#include <memory>
+#include <set>
+
 #include "framework/core/error.h"
 #include "framework/io/gguf.h"
 #include "framework/io/gguf_config.h"
@@ -8,23 +11,21 @@
 namespace abq::pipeline {
 namespace {
 
-// The tensor slot an HF name refers to, or nullptr for names the model does not use
-// (e.g. rotary_emb.inv_freq in old checkpoints).
-// With tied embeddings lm_head stays undefined: the model shares embed_tokens' storage.
-torch::Tensor* slot(model::LlamaWeights& w, const std::string& name, const model::LlamaConfig& config) {
-  const int64_t num_layers = config.num_layers;
-  if (name == "model.embed_tokens.weight") return &w.embed_tokens;
-  if (name == "model.norm.weight") return &w.norm;
-  if (name == "lm_head.weight") return config.tie_embeddings ? nullptr : &w.lm_head;
+// "model.layers.<i>.<rest>" -> i (checked against the config) and rest; -1 for other names.
+int64_t layer_of(const std::string& name, const model::LlamaConfig& config, std::string* rest) {
   const std::string prefix = "model.layers.";
-  if (name.rfind(prefix, 0) != 0) return nullptr;
+  if (name.rfind(prefix, 0) != 0) return -1;
   size_t dot = name.find('.', prefix.size());
-  if (dot == std::string::npos) return nullptr;
+  if (dot == std::string::npos) return -1;
   int64_t layer = std::stoll(name.substr(prefix.size(), dot - prefix.size()));
-  if (layer < 0 || layer >= num_layers)
-    throw Error(cat("tensor '", name, "' names layer ", layer, " but the model has ", num_layers, " layers"));
-  auto& b = w.layers[size_t(layer)];
-  std::string rest = name.substr(dot + 1);
+  if (layer < 0 || layer >= config.num_layers)
+    throw Error(cat("tensor '", name, "' names layer ", layer, " but the model has ", config.num_layers, " layers"));
+  *rest = name.substr(dot + 1);
+  return layer;
+}
+
+// The tensor slot of a block a name's tail ("mlp.down_proj.weight") refers to, or nullptr.
+torch::Tensor* block_slot(model::DecoderBlock& b, const std::string& rest) {
   static const std::pair<const char*, model::Linear model::DecoderBlock::*> linears[] = {
       {"self_attn.q_proj", &model::DecoderBlock::q_proj}, {"self_attn.k_proj", &model::DecoderBlock::k_proj},
       {"self_attn.v_proj", &model::DecoderBlock::v_proj}, {"self_attn.o_proj", &model::DecoderBlock::o_proj},
@@ -41,6 +42,19 @@ torch::Tensor* slot(model::LlamaWeights& w, const std::string& name, const model
   return nullptr;
 }
 
+// The tensor slot an HF name refers to, or nullptr for names the model does not use
+// (e.g. rotary_emb.inv_freq in old checkpoints). `w.layers` may be empty only when the name is
+// not a layer tensor.
+// With tied embeddings lm_head stays undefined: the model shares embed_tokens' storage.
+torch::Tensor* slot(model::LlamaWeights& w, const std::string& name, const model::LlamaConfig& config) {
+  if (name == "model.embed_tokens.weight") return &w.embed_tokens;
+  if (name == "model.norm.weight") return &w.norm;
+  if (name == "lm_head.weight") return config.tie_embeddings ? nullptr : &w.lm_head;
+  std::string rest;
+  const int64_t layer = layer_of(name, config, &rest);
+  return layer < 0 ? nullptr : block_slot(w.layers[size_t(layer)], rest);
+}
+
 torch::Tensor from_floats(std::vector<float> values, std::vector<int64_t> shape, torch::ScalarType dtype) {
   auto owned = std::make_shared<std::vector<float>>(std::move(values));
   auto t = torch::from_blob(owned->data(), shape, [owned](void*) {}, torch::kFloat32);
@@ -53,12 +67,45 @@ model::LlamaWeights empty_weights(const model::LlamaConfig& config) {
   return w;
 }
 
+// What a streamed model reads per layer: the checkpoint and each layer's tensor names.
+struct BlockTensor {
+  std::string name;  // model.layers.3.mlp.down_proj.weight
+  std::string rest;  // mlp.down_proj.weight
+};
+struct StreamedSafetensors {
+  std::string path;
+  io::SafetensorsCheckpoint checkpoint;
+  std::vector<std::vector<BlockTensor>> layer_tensors;  // [num_layers]
+  torch::ScalarType dtype;
+};
+
+model::DecoderBlock load_streamed_block(const StreamedSafetensors& s, int64_t layer) {
+  model::DecoderBlock block;
+  try {
+    for (const auto& t : s.layer_tensors[size_t(layer)])
+      *block_slot(block, t.rest) = from_floats(s.checkpoint.read_f32(t.name), s.checkpoint.view(t.name).shape, s.dtype);
+  } catch (Error& e) {
+    e.with_context(cat("while reading decoder block ", layer, " of the streamed checkpoint ", s.path));
+    throw;
+  }
+  return block;
+}
+
+// Whole shards, not just the block's bytes: faulting the block in may have mapped page-cache
+// folios that spill into neighbouring blocks, which would otherwise stay counted in RSS.
+void release_streamed_block(const StreamedSafetensors& s, int64_t layer) {
+  std::set<std::string> files;
+  for (const auto& t : s.layer_tensors[size_t(layer)])
+    if (files.insert(s.checkpoint.view(t.name).file).second) s.checkpoint.release_shard(t.name);
+}
+
 }  // namespace
 
 model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::LlamaConfig& config,
                                       torch::ScalarType dtype) {
   auto w = empty_weights(config);
   for (const auto& info : file.tensors()) {
+    if (info.name == "rope_freqs.weight") continue;  // a rope parameter, read by llama_config_from_gguf
     std::string hf = io::hf_tensor_name(info.name);
     torch::Tensor* target = slot(w, hf, config);
     if (!target) continue;
@@ -92,6 +139,34 @@ model::LlamaWeights weights_from_safetensors(const std::string& path, const mode
     *target = from_floats(checkpoint.read_f32(name), view.shape, dtype);
   }
   return w;
+}
+
+StreamedWeights streamed_weights_from_safetensors(const std::string& path, const model::LlamaConfig& config,
+                                                 torch::ScalarType dtype) {
+  auto s = std::make_shared<StreamedSafetensors>(
+      StreamedSafetensors{path, io::SafetensorsCheckpoint::open(path), {}, dtype});
+  s->layer_tensors.resize(size_t(config.num_layers));
+  StreamedWeights out;
+  model::DecoderBlock probe;  // only asked which names are block tensors
+  for (const auto& name : s->checkpoint.tensor_names()) {
+    std::string rest;
+    const int64_t layer = layer_of(name, config, &rest);
+    if (layer >= 0) {
+      if (block_slot(probe, rest)) s->layer_tensors[size_t(layer)].push_back({name, rest});
+      continue;
+    }
+    torch::Tensor* target = slot(out.resident, name, config);
+    if (!target) continue;
+    *target = from_floats(s->checkpoint.read_f32(name), s->checkpoint.view(name).shape, dtype);
+    s->checkpoint.release(name);  // the converted copy is what stays resident
+  }
+  for (int64_t layer = 0; layer < config.num_layers; ++layer)
+    if (s->layer_tensors[size_t(layer)].empty())
+      throw Error(cat(path, ": no tensors for decoder layer ", layer, " (model.layers.", layer,
+                      ".*); config.json says num_hidden_layers = ", config.num_layers));
+  out.blocks.load = [s](int64_t layer) { return load_streamed_block(*s, layer); };
+  out.blocks.release = [s](int64_t layer) { release_streamed_block(*s, layer); };
+  return out;
 }
 
 }  // namespace abq::pipeline

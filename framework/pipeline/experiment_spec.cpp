@@ -11,6 +11,7 @@
 #include "framework/config/schema.h"
 #include "framework/config/validate.h"
 #include "framework/config/variants.h"
+#include "framework/config/variables.h"
 #include "framework/core/error.h"
 #include "framework/methods/registry.h"
 
@@ -62,6 +63,10 @@ Schema build_experiment_schema() {
       {"path", Schema::string().optional().doc("checkpoint file or folder (gguf, hf)")},
       {"dtype", Schema::enumeration({"float32", "float16", "bfloat16", "float64"}).default_value("float32")},
       {"device", Schema::string().default_value("cpu").doc("cpu, cuda or cuda:N")},
+      {"streamed", Schema::boolean().optional()
+                       .doc("hf only: keep embeddings, final norm and lm_head resident and read each decoder "
+                            "block from the mapped checkpoint when a forward reaches it (peak RAM ~ one block); "
+                            "fp evaluation and calibration-free weight quantizers (rtn) only. Default false")},
       {"random", random.doc("hyper-parameters of the random model")},
   });
   Schema override_entry = Schema::object({
@@ -85,6 +90,7 @@ Schema build_experiment_schema() {
   });
   return Schema::object({
       {"name", Schema::string().required().doc("experiment name")},
+      {"vars", Schema::map_of(Schema::any()).optional().doc("variables used as ${name} in string values")},
       {"seed", Schema::integer().range(0, 1e18).default_value(0).doc("torch seed of the run")},
       {"model", model},
       {"tokenizer", Schema::object({{"type", Schema::enumeration({"auto", "byte"}).default_value("auto")}})},
@@ -97,6 +103,10 @@ Schema build_experiment_schema() {
       {"quant", quant},
       {"eval", Schema::list(evaluators::evaluator_schema()).default_value(YAML::Node(YAML::NodeType::Sequence))},
       {"results", Schema::string().required().doc("HDF5 results file")},
+      {"export", Schema::string().optional()
+                     .doc("folder for the quantized model (HF safetensors + config.json + abq_quant.json, "
+                          "float16 when model.dtype is float16, else float32); \"{run}\" becomes the run name. "
+                          "`abq eval FILE --model FOLDER` re-installs its activation quantizers")},
   });
 }
 
@@ -142,11 +152,15 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
   s.model.path = m["path"] ? m["path"].as<std::string>() : "";
   s.model.dtype = m["dtype"].as<std::string>();
   s.model.device = m["device"].as<std::string>();
+  s.model.streamed = m["streamed"] ? m["streamed"].as<bool>() : false;
   const auto& rm = m["random"];
   s.model.random = {rm["vocab_size"].as<int64_t>(), rm["hidden_size"].as<int64_t>(),
                     rm["intermediate_size"].as<int64_t>(), rm["num_layers"].as<int64_t>(),
                     rm["num_heads"].as<int64_t>(), rm["num_kv_heads"].as<int64_t>(),
                     rm["tie_embeddings"].as<bool>(), rm["seed"].as<uint64_t>()};
+  if (s.model.streamed && s.model.source != "hf")
+    throw ConfigError(cat("model.streamed: true needs model.source: hf (a safetensors checkpoint), got model.source: ",
+                          s.model.source, "; convert the checkpoint to safetensors or set model.streamed: false"));
   if (s.model.source != "random" && s.model.path.empty())
     throw ConfigError(cat("model.path is required for model.source ", s.model.source));
   const std::string& device = s.model.device;
@@ -177,6 +191,7 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
   }
   for (const auto& n : r["eval"]) s.eval.push_back(parse_component(n));
   s.results = r["results"].as<std::string>();
+  s.export_dir = r["export"] ? r["export"].as<std::string>() : "";
   return s;
 }
 
@@ -186,7 +201,7 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
 // (or --set flag: relative to the working directory) wrote it. The stored form stays relative, so
 // the config hash does not depend on where the repository is checked out.
 void rebase_paths(config::Document& doc, const fs::path& experiment_dir) {
-  std::vector<config::KeyPath> keys = {{"model", "path"}, {"calibration", "data"}, {"results"}};
+  std::vector<config::KeyPath> keys = {{"model", "path"}, {"calibration", "data"}, {"results"}, {"export"}};
   YAML::Node eval = doc.find({"eval"});
   if (eval && eval.IsSequence())
     for (size_t i = 0; i < eval.size(); ++i) keys.push_back({"eval", config::index_segment(i), "data"});
@@ -230,8 +245,9 @@ std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::
   std::string problems;
   for (auto& variant : config::expand_variants(document)) {
     config::apply_overrides(variant.document, forced);
-    rebase_paths(variant.document, experiment_dir);
     try {
+      config::substitute_variables(variant.document);
+      rebase_paths(variant.document, experiment_dir);
       YAML::Node resolved = config::validate(variant.document, experiment_schema());
       ExperimentSpec spec = parse_spec(resolved);
       spec.variant = variant.name;

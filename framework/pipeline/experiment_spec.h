@@ -36,6 +36,7 @@ struct ModelSpec {
   std::string path;     // checkpoint file or folder (gguf, hf)
   std::string dtype;    // float32 | float16 | bfloat16 | float64
   std::string device;   // cpu | cuda | cuda:N
+  bool streamed = false;  // decoder blocks read from the checkpoint one at a time (hf only)
   RandomModelSpec random;
 };
 
@@ -78,6 +79,7 @@ struct ExperimentSpec {
   QuantPlanSpec quant;
   std::vector<ComponentSpec> eval;
   std::string results;     // results file (resolved path)
+  std::string export_dir;  // `export`: folder for the quantized model ("" none; "{run}" -> run name)
 
   std::string resolved_yaml;  // canonical resolved config of this run
   std::string config_hash;    // sha256 of the canonical form

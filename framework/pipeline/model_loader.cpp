@@ -65,11 +65,21 @@ LoadedModel load_gguf(const ExperimentSpec& spec, const std::string& path) {
   return loaded;
 }
 
+// Streamed: only embeddings, final norm and lm_head are converted now; each decoder block is read
+// from the mapped checkpoint when a forward reaches it and dropped after.
+std::unique_ptr<model::LlamaModel> hf_model(const ExperimentSpec& spec, const std::string& path,
+                                            const model::LlamaConfig& config) {
+  const auto dtype = parse_dtype(spec.model.dtype);
+  if (!spec.model.streamed)
+    return std::make_unique<model::LlamaModel>(config, weights_from_safetensors(path, config, dtype));
+  auto streamed = streamed_weights_from_safetensors(path, config, dtype);
+  return std::make_unique<model::LlamaModel>(config, std::move(streamed.resident), std::move(streamed.blocks));
+}
+
 LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
   auto config = io::llama_config_from_hf(path + "/config.json");
   LoadedModel loaded;
-  loaded.model =
-      std::make_unique<model::LlamaModel>(config, weights_from_safetensors(path, config, parse_dtype(spec.model.dtype)));
+  loaded.model = hf_model(spec, path, config);
   if (spec.tokenizer.type == "auto") loaded.tokenizer = tokenize::load_tokenizer(path);
   Sha256 h;
   for (const char* name : {"config.json", "model.safetensors.index.json", "model.safetensors"})
@@ -81,7 +91,7 @@ LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
       loaded.tokenizer_sha256 = sha256_file(path + "/" + name);
       break;
     }
-  loaded.weights_note = "HF safetensors";
+  loaded.weights_note = spec.model.streamed ? "HF safetensors (streamed)" : "HF safetensors";
   return loaded;
 }
 

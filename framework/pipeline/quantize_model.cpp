@@ -5,10 +5,12 @@
 #include <memory>
 
 #include "framework/calib/calibrate_blockwise.h"
+#include "framework/calib/calibrate_learned.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
 #include "framework/methods/allocations/uniform.h"
+#include "framework/methods/learned_config.h"
 #include "framework/methods/registry.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
@@ -92,33 +94,94 @@ void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan, const st
   }
 }
 
-// Quantizers that need Hessians (GPTQ) run block by block on the calibration windows, with
-// per-block checkpoints so a killed run resumes at the next block.
-void quantize_weights_blockwise(model::LlamaModel& m, methods::WeightQuantizer& quantizer,
-                                const std::map<std::string, quant::QuantSpec>& allocation,
-                                const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                QuantizationReport& report) {
-  if (calibration.empty())
-    throw ConfigError(cat("weight quantizer '", quantizer.name(), "' needs calibration data: set calibration.data"));
-  calib::CalibOptions options;
-  options.checkpoint_dir = checkpoint_dir;
-  auto result = calib::calibrate_blockwise(
-      m, [&](const std::string& site) { return allocation.at(site); }, quantizer, calibration, options);
+// One row per calibrated block: time, errors, and (learned calibration) losses and restarts.
+store::Table block_table(const std::vector<calib::BlockStats>& blocks) {
+  std::vector<int64_t> block, restarts, skipped;
+  std::vector<double> seconds, output_mse, local_mse, first_loss, final_loss;
+  for (const auto& b : blocks) {
+    block.push_back(b.block);
+    seconds.push_back(b.seconds);
+    output_mse.push_back(b.output_mse);
+    local_mse.push_back(b.local_mse);
+    first_loss.push_back(b.first_loss);
+    final_loss.push_back(b.final_loss);
+    restarts.push_back(b.restarts);
+    skipped.push_back(b.skipped_steps);
+  }
+  store::Table t;
+  t.add_i64("block", block).add_f64("seconds", seconds).add_f64("output_mse", output_mse).add_f64("local_mse", local_mse);
+  t.add_f64("first_loss", first_loss).add_f64("final_loss", final_loss).add_i64("restarts", restarts);
+  t.add_i64("skipped_steps", skipped);
+  return t;
+}
+
+void record_calibration(const calib::CalibrationReport& result, QuantizationReport& report) {
   for (const auto& s : result.sites)
     if (s.spec.enabled()) report.sites.push_back(site_row(s.site, s.spec, s.mse, s.sqnr_db));
   for (const auto& f : result.fallbacks)
     report.checks.push_back({"calibration_fallback", "block " + std::to_string(f.block), f.from + "->" + f.to + ": " + f.reason,
                              double(f.block), NAN, 1});
+  report.calibration_blocks = block_table(result.blocks);
+}
+
+// Quantizers that need Hessians (GPTQ) and learned calibration (OmniQuant, AffineQuant, ABQ-LLM)
+// run block by block on the calibration windows, with per-block checkpoints so a killed run
+// resumes at the next block.
+void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quantizer_spec,
+                                const std::map<std::string, quant::QuantSpec>& allocation,
+                                const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
+                                QuantizationReport& report) {
+  if (calibration.empty())
+    throw ConfigError(cat("weight quantizer '", quantizer_spec.type, "' needs calibration data: set calibration.data"));
+  calib::CalibOptions options;
+  options.checkpoint_dir = checkpoint_dir;
+  const calib::SpecForSite spec_for_site = [&](const std::string& site) { return allocation.at(site); };
+  calib::CalibrationReport result;
+  if (methods::weight_quantizer_is_learned(quantizer_spec.type)) {
+    result = calib::calibrate_learned(m, spec_for_site, methods::learned_options_from_yaml(quantizer_spec.options),
+                                      calibration, options);
+  } else {
+    auto quantizer = methods::make_weight_quantizer(quantizer_spec.type, quantizer_spec.options);
+    result = calib::calibrate_blockwise(m, spec_for_site, *quantizer, calibration, options);
+  }
+  record_calibration(result, report);
   m.check_weights();
+}
+
+// A streamed model holds no blocks to rewrite: the quantizer runs on each block as it is loaded.
+// Only calibration-free quantizers get here (the same weights give the same result on every load).
+void quantize_weights_streamed(model::LlamaModel& m, std::unique_ptr<methods::WeightQuantizer> quantizer,
+                               const std::map<std::string, quant::QuantSpec>& allocation, QuantizationReport& report) {
+  std::shared_ptr<methods::WeightQuantizer> shared = std::move(quantizer);
+  m.set_block_transform([shared, allocation](int64_t layer, model::DecoderBlock& block) {
+    torch::NoGradGuard no_grad;
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      const std::string site = model::site_name(layer, model::weight_site(kind));
+      const quant::QuantSpec& spec = allocation.at(site);
+      if (!spec.enabled()) continue;
+      auto& linear = block.linear(kind);
+      methods::WeightContext ctx;
+      ctx.site = site;
+      linear.weight = shared->quantize(linear.weight, spec, ctx).fake_weight.to(linear.weight.scalar_type());
+    }
+  });
+  for (int64_t layer = 0; layer < m.config().num_layers; ++layer)  // statistics would need every block loaded: NaN
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      const std::string site = model::site_name(layer, model::weight_site(kind));
+      const quant::QuantSpec& spec = allocation.at(site);
+      if (spec.enabled()) report.sites.push_back(site_row(site, spec, NAN, NAN));
+    }
 }
 
 void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       const std::map<std::string, quant::QuantSpec>& allocation,
                       const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
                       QuantizationReport& report) {
-  auto quantizer = methods::make_weight_quantizer(plan.weight_quantizer.type, plan.weight_quantizer.options);
-  if (methods::weight_quantizer_needs_hessian(plan.weight_quantizer.type))
-    return quantize_weights_blockwise(m, *quantizer, allocation, calibration, checkpoint_dir, report);
+  const auto& type = plan.weight_quantizer.type;
+  if (methods::weight_quantizer_is_learned(type) || methods::weight_quantizer_needs_hessian(type))
+    return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, report);
+  auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
+  if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
   const auto& config = m.config();
   torch::NoGradGuard no_grad;
   Progress progress("quantize weights", config.num_layers, "layer");
@@ -242,6 +305,8 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
                                   const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir) {
   QuantizationReport report;
   report.setting = setting_id(plan);
+  if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
+    throw Error(cat("correction '", plan.corrections.front().type, "': ", model::kStreamedRefusal));
   apply_corrections(m, plan, calibration, report);
 
   methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
@@ -249,7 +314,20 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
 
   quantize_weights(m, plan, allocation, calibration, checkpoint_dir, report);
   install_activation_quantizers(m, allocation, calibration, report);
+  for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
+    for (SiteKind kind : model::all_site_kinds())
+      if (model::is_activation(kind)) {
+        const std::string site = model::site_name(layer, kind);
+        const auto& spec = allocation.at(site);
+        if (spec.enabled()) report.activations[site] = spec;
+        if (!token_local(spec)) report.prefix_reuse_exact = false;
+      }
   return report;
+}
+
+bool token_local(const quant::QuantSpec& spec) {
+  return !spec.enabled() || !spec.dynamic || spec.granularity == quant::Granularity::per_token ||
+         spec.granularity == quant::Granularity::per_group;
 }
 
 }  // namespace abq::pipeline

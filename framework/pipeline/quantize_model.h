@@ -3,6 +3,7 @@
 // installed as hooks at linear inputs and on Q/K/V. Returns per-site statistics for the store.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/store/results_store.h"
+#include "framework/store/table.h"
 
 namespace abq::pipeline {
 
@@ -18,7 +20,17 @@ struct QuantizationReport {
   std::vector<store::SiteRow> sites;      // every quantized site: weights and activations
   std::vector<store::MetricRow> checks;   // corrections' fp-output drift, one row per correction
   std::string setting;                    // W<w>A<a>KV<kv>[g<g>][*], evaluation-protocols.md §8.5
+  store::Table calibration_blocks;        // block-wise calibration: one row per block (empty otherwise)
+  // Every installed activation quantizer is token-local, so multiple-choice scoring may run a shared
+  // context once (EvalContext::prefix_reuse, framework/model/kv_cache.h).
+  bool prefix_reuse_exact = true;
+  std::map<std::string, quant::QuantSpec> activations;  // enabled activation sites (for export)
 };
+
+/// Whether an activation quantizer's output for a token depends on that token alone: disabled,
+/// static ranges, or dynamic per_token / per_group ranges. Dynamic per_tensor, per_head and
+/// per_channel ranges are computed over all tokens of a forward.
+bool token_local(const quant::QuantSpec& spec);
 
 /// Quantizes `model` in place per `plan`. `calibration` holds token windows [1, T] for corrections,
 /// static activation ranges and activation error statistics; it may be empty when nothing needs it

@@ -17,6 +17,7 @@
 #include "framework/core/torch_compat.h"
 #include "framework/data/token_windows.h"
 #include "framework/pipeline/experiment_spec.h"
+#include "framework/pipeline/export_model.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/pipeline/results_table.h"
@@ -75,6 +76,30 @@ std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
   return attrs;
 }
 
+// Writes the quantized model where `export` says ("{run}" -> run name); returns the folder.
+std::string export_run(const ExperimentSpec& spec, const model::LlamaModel& model, const ExportedQuant& quant) {
+  std::string dir = spec.resolve_path(spec.export_dir);
+  for (size_t at = dir.find("{run}"); at != std::string::npos; at = dir.find("{run}"))
+    dir.replace(at, 5, spec.run_name());
+  export_model(model, quant, dir, spec.model.dtype == "float16" ? "float16" : "float32");
+  log_info("exported the quantized model to ", dir);
+  return dir;
+}
+
+// An exported folder (abq_quant.json beside the weights): its activation quantizers go back in, so
+// `abq eval` reproduces the run. Returns whether context reuse stays exact.
+bool reinstall_exported(model::LlamaModel& model, const ExportedQuant& exported, const QuantizationReport& report,
+                        store::RunRecord& record) {
+  if (!report.activations.empty())
+    throw ConfigError("the model folder is an exported quantized model (abq_quant.json) and the run quantizes "
+                      "activations again; set quant.activations.bits and quant.kv.bits to 16");
+  install_activation_specs(model, exported.activations);
+  record.attributes["setting"] = exported.setting;
+  bool exact = true;
+  for (const auto& [site, spec] : exported.activations) exact = exact && token_local(spec);
+  return exact;
+}
+
 std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path) {
   return results_path + ".calib/" + spec.run_id;
 }
@@ -97,6 +122,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     calibration = calibration_windows(spec, *loaded.tokenizer, model.device());
     record.attributes["calibration_data_sha256"] = sha256_file(spec.resolve_path(spec.calibration.data));
   }
+  bool prefix_reuse = true;
   {
     StageTimer t(record, "quantize");
     // Per-block checkpoints live beside the results file, keyed by run id, until the run is stored.
@@ -104,6 +130,14 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;
+    prefix_reuse = report.prefix_reuse_exact;
+    if (!spec.export_dir.empty()) {
+      record.attributes["export"] = export_run(spec, model, ExportedQuant{report.setting, report.activations});
+    } else if (ExportedQuant exported; spec.model.source == "hf" &&
+               read_exported_quant(spec.resolve_path(spec.model.path), exported)) {
+      prefix_reuse = reinstall_exported(model, exported, report, record);
+    }
+    if (report.calibration_blocks.rows() > 0) record.tables["calibration_blocks"] = report.calibration_blocks;
   }
   std::vector<std::unique_ptr<evaluators::Evaluator>> evals;
   bool wants_reference = false;
@@ -120,6 +154,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   }
   evaluators::EvalContext context{model, *loaded.tokenizer, loaded.tokenizer_sha256, record.attributes["setting"],
                                   reference.get(), loaded.model_sha256};
+  context.prefix_reuse = prefix_reuse;
   for (size_t i = 0; i < evals.size(); ++i) {
     StageTimer t(record, "eval:" + spec.eval[i].type);
     for (const auto& m : evals[i]->evaluate(context))

@@ -67,6 +67,16 @@ int64_t symmetric_qmax(const QuantSpec& spec) { return (int64_t(1) << (spec.bits
 
 torch::Tensor round_ste(const torch::Tensor& t) { return (torch::round(t) - t).detach() + t; }
 
+// clamp(t, lo, hi) whose gradient passes only strictly inside (lo, hi), as PyTorch 2.x's clamp
+// backward does (LibTorch 1.13 also passes it at t == lo or hi). The codes of a row's min and max
+// land exactly on the bounds, so the convention changes the clip factors' gradients; fixing it here
+// keeps training identical across LibTorch versions and equal to the Python references.
+torch::Tensor clamp_strict_gradient(const torch::Tensor& t, double lo, double hi) {
+  if (!t.requires_grad()) return t.clamp(lo, hi);
+  const auto inside = t.gt(lo).logical_and(t.lt(hi));
+  return torch::where(inside, t, t.detach().clamp(lo, hi));
+}
+
 QuantRange compute_range(const torch::Tensor& x_in, const QuantSpec& spec) {
   check_input(x_in, "compute_range");
   validate(spec);
@@ -138,7 +148,7 @@ QuantizedTensor fake_quant_with_params(const torch::Tensor& x_in, const QuantPar
   const double q_max = spec.symmetric ? double(symmetric_qmax(spec)) : double(spec.levels() - 1);
   torch::Tensor q;
   try {
-    q = (round_ste(x / scale) + zero).clamp(q_min, q_max);
+    q = clamp_strict_gradient(round_ste(x / scale) + zero, q_min, q_max);
   } catch (const c10::Error&) {
     throw Error(cat("fake_quant: scale of shape ", shape_of(params.scale), " does not fit tensor of shape ",
                     shape_of(x_in), " for granularity ", to_string(spec.granularity)));

@@ -21,7 +21,8 @@
 //
 // Gradients (straight-through estimator, as the reference's round_ste):
 //   ⌊t⌉ is written (round(t) - t).detach() + t, so d⌊t⌉/dt = 1.
-//   x:  dx̂/dx = 1 where q is inside [q_min, q_max], 0 where the clamp is active.
+//   x:  dx̂/dx = 1 where q is strictly inside (q_min, q_max), 0 where the clamp is active or q sits
+//       exactly on a bound (PyTorch 2.x's clamp backward; fixed here for every LibTorch version).
 //   Δ:  dx̂/dΔ = ⌊x/Δ⌉ - x/Δ inside the clamp, (q - z) where clamped (the LSQ form); Δ's own clamp
 //       to [1e-5, 1e4] passes no gradient outside that interval.
 //   z:  by default z is rounded with a plain round, so it passes NO gradient (the reference does

@@ -221,9 +221,13 @@ std::unique_ptr<Tokenizer> build(const json& root, const fs::path& path) {
   const json& model = root.at("model");
   const std::string type = model.value("type", model.contains("merges") ? "BPE" : "");
   if (type != "BPE") throw Error(cat("model.type '", type, "' is not supported; ", kSupported));
-  if (!model.value("continuing_subword_prefix", json()).is_null() ||
-      !model.value("end_of_word_suffix", json()).is_null()) {
-    throw Error("BPE continuing_subword_prefix / end_of_word_suffix are not supported; expected null");
+  // transformers 5 writes "" for both when it converts a GGUF's tokenizer: the same as null.
+  auto affix_set = [&](const char* key) {
+    const auto v = model.value(key, json());
+    return !(v.is_null() || (v.is_string() && v.get<std::string>().empty()));
+  };
+  if (affix_set("continuing_subword_prefix") || affix_set("end_of_word_suffix")) {
+    throw Error("BPE continuing_subword_prefix / end_of_word_suffix are not supported; expected null or \"\"");
   }
 
   PreTokenizerInfo pre;

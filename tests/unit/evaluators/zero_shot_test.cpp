@@ -13,6 +13,7 @@
 #include "evaluators/zero_shot_tasks.h"
 #include "framework/core/error.h"
 #include "framework/core/progress.h"
+#include "framework/quant/fake_quant.h"
 #include "framework/tokenize/tokenizer.h"
 #include "tests/unit/evaluators/tiny_fixture.h"
 
@@ -48,7 +49,8 @@ class ZeroShot : public ::testing::TestWithParam<TaskCase> {
 TEST_P(ZeroShot, MatchesTheIndependentReference) {
   const auto& tc = GetParam();
   const auto e = read_json("expected.json")["zero_shot"][tc.task];
-  for (int64_t batch : {1, 5}) {  // 5: mixed lengths in one right-padded batch
+  for (int64_t batch : {1, 5})  // 5: mixed lengths in one right-padded batch
+  for (bool reuse : {true, false}) {  // context once per question (shared_context.h), or per choice
     ZeroShotOptions o;
     o.task = tc.task;
     o.data = fixture(tc.file);
@@ -56,6 +58,7 @@ TEST_P(ZeroShot, MatchesTheIndependentReference) {
     o.max_length = e["max_length"];
     ZeroShotEvaluator ev(o);
     EvalContext ctx{model_, *tok_, "bytes", "fp32"};
+    ctx.prefix_reuse = reuse;
     auto metrics = ev.evaluate(ctx);
     const auto tables = ev.tables();
     const auto& table = tables.at(std::string("zs_") + tc.task);
@@ -93,6 +96,71 @@ TEST_P(ZeroShot, MatchesTheIndependentReference) {
       ASSERT_NE(ppl, nullptr);
       EXPECT_NEAR(std::log(ppl->value), std::log(e["ppl"].get<double>()), 1e-4);
     }
+  }
+}
+
+// Per-request log-likelihoods of one task, with the context run once per question or per choice.
+// max_length 2048 keeps every fixture input untruncated, so multiple-choice questions reuse.
+std::vector<double> logliks(const model::LlamaModel& m, const tokenize::Tokenizer& tok, const TaskCase& tc, bool reuse) {
+  ZeroShotOptions o;
+  o.task = tc.task;
+  o.data = fixture(tc.file);
+  o.batch_size = 5;
+  EvalContext ctx{m, tok, "bytes", "fp32"};
+  ctx.prefix_reuse = reuse;
+  return ZeroShotEvaluator(o).score(ctx).table.f64("loglik");
+}
+
+void hook_activations(model::LlamaModel& m, const quant::QuantSpec& spec) {
+  for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
+    for (model::SiteKind kind : model::all_site_kinds())
+      if (model::is_activation(kind))
+        m.set_activation_hook(layer, kind, [spec](const torch::Tensor& x) { return quant::fake_quant(x, spec).fake; });
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+// The reference is the full-sequence path (itself checked against expected.json above): reuse must
+// give the same numbers on the GQA fixture model, an MHA model and with per-token 4-bit activation
+// quantization at every activation site (token-local, so reuse stays exact).
+TEST_P(ZeroShot, ContextReuseEqualsFullScoring) {
+  const auto& tc = GetParam();
+  model::LlamaConfig mha = model_.config();
+  mha.num_kv_heads = mha.num_heads;
+  auto per_token = load_tiny("tiny_model.safetensors");
+  quant::QuantSpec a4;
+  a4.bits = 4;
+  a4.granularity = quant::Granularity::per_token;
+  hook_activations(per_token, a4);
+  const std::pair<const char*, const model::LlamaModel*> models[] = {{"gqa", &model_}, {"per-token a4", &per_token}};
+  auto random_mha = model::make_random_model(mha, 5);
+  for (const auto& [name, m] : models)
+    EXPECT_LT(max_abs_diff(logliks(*m, *tok_, tc, true), logliks(*m, *tok_, tc, false)), 1e-4) << name;
+  EXPECT_LT(max_abs_diff(logliks(random_mha, *tok_, tc, true), logliks(random_mha, *tok_, tc, false)), 1e-4) << "mha";
+}
+
+// Per-tensor dynamic ranges mix tokens, so reuse would change the numbers: this shows which path ran.
+// Multiple-choice tasks reuse (their numbers move); LAMBADA (one request per document) takes the
+// full path (identical numbers). WinoGrande has one context per choice, but its fixture documents 0
+// and 1 differ only after the blank, so "...so Sarah" (and "...so Maria") is one shared context.
+TEST_P(ZeroShot, ReuseRunsOnlyForSharedContexts) {
+  const auto& tc = GetParam();
+  auto m = load_tiny("tiny_model.safetensors");
+  quant::QuantSpec a3;
+  a3.bits = 3;
+  a3.granularity = quant::Granularity::per_tensor;
+  hook_activations(m, a3);
+  const double diff = max_abs_diff(logliks(m, *tok_, tc, true), logliks(m, *tok_, tc, false));
+  const std::string task = tc.task;
+  if (task == "lambada_openai") {
+    EXPECT_EQ(diff, 0.0);
+  } else {
+    EXPECT_GT(diff, 1e-3);
   }
 }
 

@@ -79,6 +79,32 @@ TEST(GgufConfig, UntiedWithBiasAndDefaults) {
   EXPECT_EQ(c.rope_scaling.factor, 4.0);
 }
 
+// Llama 3.1 GGUFs carry their rope scaling as rope_freqs.weight: D/2 F32 divisors of θ_i.
+TEST(GgufConfig, RopeFreqsTensorBecomesFrequencyDivisors) {
+  std::vector<float> divisors(32, 1.0f);  // head_dim 576 / 9 = 64
+  divisors[31] = 8.0f;
+  divisors[20] = 2.5f;
+  GgufWriter w;
+  add_llama_keys(w);
+  w.tensor("rope_freqs.weight", {32}, 0, f32_bytes(divisors));
+  write_file(temp_path("cfg_rope_freqs.gguf"), w.build());
+  const model::LlamaConfig c = llama_config_from_gguf(GgufFile::open(temp_path("cfg_rope_freqs.gguf")));
+  EXPECT_EQ(c.rope_scaling.type, "none");
+  EXPECT_EQ(c.rope_scaling.freq_divisors, std::vector<double>(divisors.begin(), divisors.end()));
+
+  GgufWriter bad;
+  add_llama_keys(bad);
+  bad.tensor("rope_freqs.weight", {3}, 0, f32_bytes({1, 2, 3}));
+  write_file(temp_path("cfg_rope_freqs_bad.gguf"), bad.build());
+  try {
+    llama_config_from_gguf(GgufFile::open(temp_path("cfg_rope_freqs_bad.gguf")));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), temp_path("cfg_rope_freqs_bad.gguf") +
+                               ": tensor 'rope_freqs.weight' has 3 values; expected head_dim / 2 = 32");
+  }
+}
+
 TEST(GgufConfig, ErrorsNameTheFileAndKey) {
   GgufWriter w;
   w.kv_str("general.architecture", "gemma");

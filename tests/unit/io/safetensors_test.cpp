@@ -91,6 +91,25 @@ TEST(Safetensors, ShardedWithIndex) {
   }
 }
 
+// release() / release_shard() give back the pages of one tensor's bytes / of its shard; the tensor stays readable (paged back in
+// from the file). The resident-page accounting itself is tested in mapped_file_test.cpp.
+TEST(Safetensors, ReleaseKeepsTensorsReadable) {
+  const std::string path = temp_path("release.safetensors");
+  std::vector<float> big(5000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = float(i) * 0.25f;
+  write_file(path, safetensors_bytes({{"a", "F32", "[2]", f32_bytes({1, 2})}, {"big", "F32", "[5000]", f32_bytes(big)}}));
+  const SafetensorsCheckpoint ck = SafetensorsCheckpoint::open(path);
+  EXPECT_EQ(ck.read_f32("big"), big);
+  ck.release("big");
+  ck.release("a");
+  EXPECT_EQ(ck.read_f32("big"), big);
+  EXPECT_EQ(ck.read_f32("a"), (std::vector<float>{1, 2}));
+  ck.release_shard("a");
+  EXPECT_EQ(ck.read_f32("big"), big);
+  EXPECT_EQ(error_of([&] { ck.release("bgi"); }), path + ": no tensor named 'bgi' (2 tensors); did you mean 'big'?");
+  EXPECT_EQ(error_of([&] { ck.release_shard("b"); }), path + ": no tensor named 'b' (2 tensors); did you mean 'a'?");
+}
+
 TEST(Safetensors, MissingShardAndMissingTensorInShard) {
   const std::string dir = fresh_dir("st_missing");
   write_file(dir + "/a.safetensors", safetensors_bytes({{"x", "F32", "[1]", f32_bytes({1})}}));

@@ -48,6 +48,28 @@ TEST(Rope, LinearScalingDividesFrequencies) {
   EXPECT_NEAR(f[1], 0.01 / 4, 1e-15);
 }
 
+// llama.cpp's rope_freqs (freq_factors): θ_i ÷ d_i, here on the default θ_i = 10000^(−2i/8) =
+// 1, 0.1, 0.01, 0.001 with d = 1, 2, 4, 8 -> 1, 0.05, 0.0025, 0.000125.
+TEST(Rope, FrequencyDivisorsDivideEachFrequency) {
+  RopeScaling s;
+  s.freq_divisors = {1, 2, 4, 8};
+  auto f = rope_inv_freq(8, 10000.0, s);
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_NEAR(f[0], 1.0, 1e-15);
+  EXPECT_NEAR(f[1], 0.05, 1e-15);
+  EXPECT_NEAR(f[2], 0.0025, 1e-15);
+  EXPECT_NEAR(f[3], 0.000125, 1e-15);
+  s.freq_divisors = {1, 2};
+  try {
+    rope_inv_freq(8, 10000.0, s);
+    FAIL() << "expected abq::Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "rope: 2 per-frequency divisors (rope_freqs) for head_dim 8; expected head_dim / 2 = 4");
+  }
+  s.freq_divisors = {1, 0, 1, 1};
+  EXPECT_THROW(rope_inv_freq(8, 10000.0, s), Error);
+}
+
 TEST(Rope, UnknownScalingTypeIsAnError) {
   RopeScaling s;
   s.type = "yarn";

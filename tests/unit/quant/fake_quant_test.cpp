@@ -258,20 +258,23 @@ TEST(FakeQuant, RoundHalfToEven) {
 }
 
 TEST(FakeQuant, SteGradientIsOneInsideTheClampAndZeroOutside) {
-  // Fixed Δ = 1, z = 1, 2 bits plain (q in [0, 3]): x/Δ + z = [-2, 0.6, 1.6, 2.7, 6];
-  // the first and last elements are clamped, so d(Σx̂)/dx = [0, 1, 1, 1, 0] (the reference clamps after round_ste).
-  const auto x = vec({-3.0f, -0.4f, 0.6f, 1.7f, 5.0f}).requires_grad_(true);
+  // Fixed Δ = 1, z = 1, 2 bits plain (q in [0, 3]): x/Δ + z = [-2, 0.6, 1.6, 2.2, 2.7, 6], rounded
+  // (STE) [-2, 1, 2, 2, 3, 6]. The first and last are clamped; the fifth lands exactly on q_max = 3,
+  // where PyTorch 2.x's clamp backward passes no gradient either (the reference clamps after
+  // round_ste), so d(Σx̂)/dx = [0, 1, 1, 1, 0, 0].
+  const auto x = vec({-3.0f, -0.4f, 0.6f, 1.2f, 1.7f, 5.0f}).requires_grad_(true);
   const QuantParams p{torch::tensor(1.0f), torch::tensor(1.0f)};
   fake_quant_with_params(x, p, spec(2, Granularity::per_tensor)).fake.sum().backward();
-  expect_equal(x.grad(), vec({0.0f, 1.0f, 1.0f, 1.0f, 0.0f}));
+  expect_equal(x.grad(), vec({0.0f, 1.0f, 1.0f, 1.0f, 0.0f, 0.0f}));
 }
 
 TEST(FakeQuant, SteGradientOfScaleAndZero) {
-  // 4 bits, Δ = 1, z = 0, x = [0.3, 20]. dx̂/dΔ = ⌊x/Δ⌉ - x/Δ = -0.3 inside; (q - z) = 15 where clamped.
+  // 4 bits, Δ = 1, z = 0, x = [1.3, 20] (q = 1 inside, 20 clamped to 15).
+  // dx̂/dΔ = ⌊x/Δ⌉ - x/Δ = -0.3 inside; (q - z) = 15 where clamped.
   // dx̂/dz = 0 inside (z cancels), -Δ = -1 where clamped.
   const auto scale = torch::tensor(1.0f).requires_grad_(true);
   const auto zero = torch::tensor(0.0f).requires_grad_(true);
-  fake_quant_with_params(vec({0.3f, 20.0f}), {scale, zero}, spec(4, Granularity::per_tensor)).fake.sum().backward();
+  fake_quant_with_params(vec({1.3f, 20.0f}), {scale, zero}, spec(4, Granularity::per_tensor)).fake.sum().backward();
   EXPECT_NEAR(scale.grad().item<double>(), -0.3 + 15.0, 1e-5);
   EXPECT_NEAR(zero.grad().item<double>(), -1.0, 1e-6);
 }

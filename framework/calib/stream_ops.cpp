@@ -1,0 +1,75 @@
+#include "framework/calib/stream_ops.h"
+
+#include <sstream>
+
+#include "framework/core/error.h"
+
+namespace abq::calib {
+
+void check_calibration(const std::vector<torch::Tensor>& calibration) {
+  if (calibration.empty()) throw Error("block-wise calibration needs calibration windows; got none");
+  for (size_t j = 0; j < calibration.size(); ++j) {
+    const auto& t = calibration[j];
+    if (!t.defined() || t.dim() != 2 || t.scalar_type() != torch::kInt64 || t.numel() == 0) {
+      std::ostringstream found;
+      if (t.defined()) found << t.scalar_type() << " " << t.sizes();
+      throw Error(cat("calibration window ", j, ": expected int64 token ids [B, T], got ",
+                      t.defined() ? found.str() : "an undefined tensor"));
+    }
+  }
+}
+
+Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                              const torch::Device& stream_device) {
+  Streams s;
+  for (const auto& window : calibration) {
+    auto x = model.embed(window.to(model.device())).to(stream_device);  // [B, T, C]
+    s.fp.push_back(x);
+    s.q.push_back(x);  // both chains start from the same embeddings
+  }
+  return s;
+}
+
+// A deep copy: a quantizer may write into the weight it was given.
+model::DecoderBlock clone_block(const model::DecoderBlock& block) {
+  auto copy = [](const torch::Tensor& t) { return t.defined() ? t.clone() : t; };
+  model::DecoderBlock out = block;
+  out.input_norm = copy(block.input_norm);
+  out.post_attention_norm = copy(block.post_attention_norm);
+  out.attn_input_transform = copy(block.attn_input_transform);
+  out.mlp_input_transform = copy(block.mlp_input_transform);
+  out.down_input_transform = copy(block.down_input_transform);
+  for (model::LinearKind kind : model::all_linear_kinds()) {
+    out.linear(kind).weight = copy(block.linear(kind).weight);
+    out.linear(kind).bias = copy(block.linear(kind).bias);
+  }
+  return out;
+}
+
+bool all_finite(const std::vector<torch::Tensor>& xs) {
+  for (const auto& x : xs)
+    if (!torch::isfinite(x).all().item<bool>()) return false;
+  return true;
+}
+
+double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  double sum = 0, count = 0;
+  for (size_t j = 0; j < a.size(); ++j) {
+    sum += (a[j].to(torch::kFloat64) - b[j].to(torch::kFloat64)).square().sum().item<double>();
+    count += double(a[j].numel());
+  }
+  return sum / count;
+}
+
+void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration) {
+  const auto& c = model.config();
+  h.update(cat("L", c.num_layers, " C", c.hidden_size, " F", c.intermediate_size, " H", c.num_heads, " Hkv",
+               c.num_kv_heads, " V", c.vocab_size, " dtype ", model.dtype(), "\n"));
+  for (const auto& window : calibration) {
+    auto cpu = window.to(torch::kCPU).contiguous();
+    h.update(cat(cpu.sizes(), "\n"));
+    h.update(cpu.data_ptr(), size_t(cpu.numel()) * sizeof(int64_t));
+  }
+}
+
+}  // namespace abq::calib

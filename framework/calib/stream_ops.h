@@ -1,0 +1,29 @@
+// Pieces shared by the block-wise calibration loops (calibrate_blockwise: Hessian quantizers;
+// calibrate_learned: trained parameters): input checks, the streams' start, copies and comparisons.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "framework/calib/block_checkpoint.h"
+#include "framework/core/sha256.h"
+#include "framework/model/llama_model.h"
+
+namespace abq::calib {
+
+/// Throws abq::Error unless every window is a non-empty int64 [B, T] tensor.
+void check_calibration(const std::vector<torch::Tensor>& calibration);
+/// X_fp = X_q = the embeddings of every window, on stream_device.
+Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                              const torch::Device& stream_device);
+/// A deep copy of a block (a quantizer may write into the tensors it was given).
+model::DecoderBlock clone_block(const model::DecoderBlock& block);
+bool all_finite(const std::vector<torch::Tensor>& xs);
+/// Mean squared difference over all windows, in float64.
+double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+/// Adds the model dims and the calibration tokens to a resume fingerprint.
+void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration);
+
+}  // namespace abq::calib

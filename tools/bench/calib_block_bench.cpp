@@ -1,0 +1,112 @@
+// Calibration time per decoder block for learned calibration (ABQ-LLM W4A4 by default) on a
+// LLaMA-shaped block with random weights, and the projection to a whole model.
+//
+//   build/tools/bench/abq_calib_bench [--hidden 4096] [--ffn 11008] [--heads 32] [--kv-heads 32]
+//       [--tokens 2048] [--windows 4] [--epochs 2] [--layers 32] [--device cpu|cuda]
+//
+// Runs calibrate_learned on a 1-block model twice, with `epochs` and 2·`epochs`, so the difference
+// is the training time of `epochs` epochs alone (teacher passes and stream updates cancel out).
+// Prints seconds per optimizer step, per epoch, the projected time of one block and of the whole
+// model at the paper's schedule (128 windows × 20 epochs, batch 1), and the peak resident memory.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "framework/calib/calibrate_learned.h"
+#include "framework/core/log.h"
+
+namespace {
+
+struct Args {
+  int64_t hidden = 4096, ffn = 11008, heads = 32, kv_heads = 32, tokens = 2048, windows = 4, epochs = 2, layers = 32;
+  std::string device = "cpu";
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const char* v = argv[i + 1];
+    if (k == "--hidden") a.hidden = std::atoll(v);
+    else if (k == "--ffn") a.ffn = std::atoll(v);
+    else if (k == "--heads") a.heads = std::atoll(v);
+    else if (k == "--kv-heads") a.kv_heads = std::atoll(v);
+    else if (k == "--tokens") a.tokens = std::atoll(v);
+    else if (k == "--windows") a.windows = std::atoll(v);
+    else if (k == "--epochs") a.epochs = std::atoll(v);
+    else if (k == "--layers") a.layers = std::atoll(v);
+    else if (k == "--device") a.device = v;
+    else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); std::exit(2); }
+  }
+  return a;
+}
+
+abq::methods::LearnedOptions abq_llm(int64_t epochs) {
+  abq::methods::LearnedOptions o;  // configs/methods/abq_llm.yaml
+  o.epochs = epochs;
+  o.let = true;
+  o.pairs.fc2 = true;
+  o.compensation = true;
+  o.loss.aug_mse = o.loss.dlc = o.loss.attention_kl = true;
+  return o;
+}
+
+abq::calib::SpecForSite w4a4() {
+  return [](const std::string& site) {
+    abq::quant::QuantSpec s;
+    s.bits = 4;
+    const bool weight = site.size() > 7 && site.compare(site.size() - 7, 7, ".weight") == 0;
+    s.granularity = weight ? abq::quant::Granularity::per_channel : abq::quant::Granularity::per_token;
+    return s;
+  };
+}
+
+double run_seconds(const Args& a, int64_t epochs) {
+  abq::model::LlamaConfig c;
+  c.vocab_size = 256;  // the embedding is not part of a block
+  c.hidden_size = a.hidden;
+  c.intermediate_size = a.ffn;
+  c.num_layers = 1;
+  c.num_heads = a.heads;
+  c.num_kv_heads = a.kv_heads;
+  auto model = abq::model::make_random_model(c, 1);
+  model.to(torch::Device(a.device), torch::kFloat32);
+  std::vector<torch::Tensor> windows;
+  for (int64_t i = 0; i < a.windows; ++i) windows.push_back(torch::randint(0, 256, {1, a.tokens}, torch::kInt64));
+  abq::calib::CalibOptions options;
+  options.measure_local_error = true;
+  const auto start = std::chrono::steady_clock::now();
+  abq::calib::calibrate_learned(model, w4a4(), abq_llm(epochs), windows, options);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  abq::set_log_level(abq::LogLevel::warn);
+  torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));  // as the abq CLI does
+  torch::manual_seed(0);
+  std::printf("block C %lld F %lld H %lld Hkv %lld, %lld windows x %lld tokens, device %s, threads %d\n",
+              (long long)a.hidden, (long long)a.ffn, (long long)a.heads, (long long)a.kv_heads, (long long)a.windows,
+              (long long)a.tokens, a.device.c_str(), torch::get_num_threads());
+  const double once = run_seconds(a, a.epochs);
+  const double twice = run_seconds(a, 2 * a.epochs);
+  const double per_epoch = (twice - once) / double(a.epochs);
+  const double per_step = per_epoch / double(a.windows);
+  const double overhead = once - per_epoch * double(a.epochs);  // teacher passes, init, bake, streams
+  const double paper_block = per_step * 128 * 20 + overhead * 128.0 / double(a.windows);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("run with %lld epochs: %.2f s; with %lld: %.2f s\n", (long long)a.epochs, once, (long long)(2 * a.epochs), twice);
+  std::printf("per optimizer step (1 window of %lld tokens): %.3f s\n", (long long)a.tokens, per_step);
+  std::printf("per block at 128 windows x 20 epochs: %.1f s; %lld blocks: %.2f h\n", paper_block, (long long)a.layers,
+              paper_block * double(a.layers) / 3600.0);
+  std::printf("peak resident memory: %.1f MiB\n", double(usage.ru_maxrss) / 1024.0);
+  return 0;
+}
