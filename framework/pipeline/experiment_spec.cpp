@@ -99,6 +99,8 @@ Schema build_experiment_schema() {
                           {"samples", Schema::integer().range(1, 1 << 20).default_value(128)},
                           {"seqlen", Schema::integer().range(2, 1 << 20).default_value(2048)},
                           {"seed", Schema::integer().range(0, 1e18).default_value(2)},
+                          {"streams_on_host", Schema::boolean().optional().doc(
+                               "keep block-wise calibration's activation streams in CPU memory (large models on one GPU)")},
                       })},
       {"quant", quant},
       {"eval", Schema::list(evaluators::evaluator_schema()).default_value(YAML::Node(YAML::NodeType::Sequence))},
@@ -169,7 +171,7 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
   s.tokenizer.type = r["tokenizer"]["type"].as<std::string>();
   const auto& c = r["calibration"];
   s.calibration = {c["data"] ? c["data"].as<std::string>() : "", c["samples"].as<int64_t>(), c["seqlen"].as<int64_t>(),
-                   c["seed"].as<uint64_t>()};
+                   c["seed"].as<uint64_t>(), c["streams_on_host"] && c["streams_on_host"].as<bool>()};
 
   const auto& q = r["quant"];
   s.quant.weights = parse_quant_spec(q["weights"], "quant.weights");

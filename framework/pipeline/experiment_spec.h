@@ -49,6 +49,7 @@ struct CalibrationSpec {
   int64_t samples = 128;
   int64_t seqlen = 2048;
   uint64_t seed = 2;
+  bool streams_on_host = false;  // block-wise calibration keeps its activation streams in CPU memory
 };
 
 /// A registered component chosen by `type`, with its validated options (defaults filled).

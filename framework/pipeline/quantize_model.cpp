@@ -130,11 +130,12 @@ void record_calibration(const calib::CalibrationReport& result, QuantizationRepo
 void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quantizer_spec,
                                 const std::map<std::string, quant::QuantSpec>& allocation,
                                 const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                QuantizationReport& report) {
+                                bool streams_on_host, QuantizationReport& report) {
   if (calibration.empty())
     throw ConfigError(cat("weight quantizer '", quantizer_spec.type, "' needs calibration data: set calibration.data"));
   calib::CalibOptions options;
   options.checkpoint_dir = checkpoint_dir;
+  options.streams_on_host = streams_on_host;
   const calib::SpecForSite spec_for_site = [&](const std::string& site) { return allocation.at(site); };
   calib::CalibrationReport result;
   if (methods::weight_quantizer_is_learned(quantizer_spec.type)) {
@@ -176,10 +177,11 @@ void quantize_weights_streamed(model::LlamaModel& m, std::unique_ptr<methods::We
 void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       const std::map<std::string, quant::QuantSpec>& allocation,
                       const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                      QuantizationReport& report) {
+                      bool streams_on_host, QuantizationReport& report) {
   const auto& type = plan.weight_quantizer.type;
   if (methods::weight_quantizer_is_learned(type) || methods::weight_quantizer_needs_hessian(type))
-    return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, report);
+    return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, streams_on_host,
+                                      report);
   auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
   if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
   const auto& config = m.config();
@@ -302,7 +304,8 @@ std::string setting_id(const QuantPlanSpec& plan) {
 }
 
 QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& plan,
-                                  const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir) {
+                                  const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
+                                  bool streams_on_host) {
   QuantizationReport report;
   report.setting = setting_id(plan);
   if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
@@ -312,7 +315,7 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
   methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
   auto allocation = methods::allocate_uniform(site_infos(m.config()), defaults, plan.allocation_options);
 
-  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, report);
+  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, report);
   install_activation_quantizers(m, allocation, calibration, report);
   for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds())

@@ -36,9 +36,10 @@ bool token_local(const quant::QuantSpec& spec);
 /// static activation ranges and activation error statistics; it may be empty when nothing needs it
 /// (an error names the component that does). `checkpoint_dir` holds per-block checkpoints of
 /// block-wise calibration (GPTQ) so a killed run resumes at the next block; "" disables them.
+/// `streams_on_host` keeps block-wise calibration's activation streams in CPU memory.
 QuantizationReport quantize_model(model::LlamaModel& model, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration,
-                                  const std::string& checkpoint_dir = "");
+                                  const std::string& checkpoint_dir = "", bool streams_on_host = false);
 
 /// W<w>A<a>KV<kv>[g<g>][*] from the default specs (bits 16 prints as 16).
 std::string setting_id(const QuantPlanSpec& plan);

@@ -126,7 +126,8 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   {
     StageTimer t(record, "quantize");
     // Per-block checkpoints live beside the results file, keyed by run id, until the run is stored.
-    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path));
+    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path),
+                                 spec.calibration.streams_on_host);
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;

@@ -160,6 +160,7 @@ TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
   abq::pipeline::RunOptions options;
   options.results_path = temp_results("pattern");
   options.only = "rtn-w4a8";
+  options.merge_duplicate_runs = true;  // the forced quantizer makes the gptq run the same config
   options.forced = {"quant.allocation.overrides=[{sites: 'layers.*.mlp.dwon_proj', skip: true}]"};
   auto summary = abq::pipeline::run_experiment(kFixture, options);
   EXPECT_EQ(summary.failed, 1);
@@ -198,4 +199,40 @@ TEST(Pipeline, LoadsTheDefaultGgufModel) {
   EXPECT_EQ(loaded.model->config().vocab_size, 49152);
   EXPECT_EQ(loaded.tokenizer->vocab_size(), 49152);
   EXPECT_EQ(loaded.weights_note, "GGUF Q4_1-dequantized (SmolLM2-135M-Instruct.Q4_1.gguf)");
+}
+
+// Learned calibration (configs/methods/abq_llm.yaml's pieces) through YAML: the run completes, the
+// calibration_blocks table has one row per block with finite losses, and the store's per-site rows
+// cover every weight and activation site. Reference for the ordering: the same fixture's RTN run.
+TEST(Pipeline, LearnedCalibrationThroughYaml) {
+  abq::pipeline::RunOptions options;
+  options.results_path = temp_results("learned");
+  options.only = "rtn-w4a8";
+  options.merge_duplicate_runs = true;  // the forced quantizer makes the gptq run the same config
+  options.forced = {"quant.weight_quantizer={type: learned, epochs: 2, let: {enabled: true, pairs: {fc2: true}}, "
+                    "compensation: {enabled: true, first_blocks: 1, last_blocks: 0}, "
+                    "loss: {aug_mse: true, dlc: true, attention_kl: true}}"};
+  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  ASSERT_EQ(summary.completed, 1);
+  abq::store::ResultsStore store(options.results_path);
+  const auto run = store.read_all().front();
+  ASSERT_EQ(run.tables.count("calibration_blocks"), 1u);
+  const auto& blocks = run.tables.at("calibration_blocks");
+  ASSERT_EQ(blocks.rows(), 2u);
+  for (double loss : blocks.f64("final_loss")) EXPECT_TRUE(std::isfinite(loss));
+  for (int64_t r : blocks.i64("restarts")) EXPECT_EQ(r, 0);
+  EXPECT_EQ(run.sites.size(), 28u);
+  EXPECT_TRUE(std::isfinite(find_metric(run, "ppl")->value));
+}
+
+// Each ABQ-LLM addition is a switch: turning one off gives another run (config hash).
+TEST(Pipeline, AblationSwitchesChangeTheRun) {
+  const std::string base = "quant.weight_quantizer={type: learned, epochs: 1}";
+  const auto a = abq::pipeline::load_experiment(kFixture, {}, true, {base});
+  for (const std::string& off : {"quant.weight_quantizer.loss.attention_kl=true", "quant.weight_quantizer.loss.dlc=true",
+                                 "quant.weight_quantizer.compensation.enabled=true",
+                                 "quant.weight_quantizer.let.pairs.fc2=true", "quant.weights.bit_balance=true"}) {
+    const auto b = abq::pipeline::load_experiment(kFixture, {}, true, {base, off});
+    EXPECT_NE(a.front().config_hash, b.front().config_hash) << off;
+  }
 }
