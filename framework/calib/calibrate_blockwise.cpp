@@ -215,12 +215,7 @@ CalibrationReport calibrate_blockwise(model::LlamaModel& model, const SpecForSit
              stats.output_mse, ", local mse ", stats.local_mse);
 
     // 5. Commit the block, so a killed run resumes at the next one.
-    if (!options.checkpoint_dir.empty())
-      save_block_checkpoint(options.checkpoint_dir, fingerprint, layer, model, streams, report);
-    if (options.after_block && !options.after_block(layer)) {
-      log_info("calibration: stopped after block ", layer, " as requested");
-      return report;
-    }
+    if (!commit_block(options, fingerprint, layer, model, streams, report)) return report;
   }
   report.completed = true;
   return report;

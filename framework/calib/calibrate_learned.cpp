@@ -289,12 +289,7 @@ CalibrationReport calibrate_learned(model::LlamaModel& model, const SpecForSite&
     log_info("calibration: block ", layer, "/", num_layers, " done in ", stats.seconds, " s, loss ", stats.first_loss,
              " -> ", stats.final_loss, ", output mse ", stats.output_mse, ", local mse ", stats.local_mse);
 
-    if (!options.checkpoint_dir.empty())
-      save_block_checkpoint(options.checkpoint_dir, fingerprint, layer, model, streams, report);
-    if (options.after_block && !options.after_block(layer)) {
-      log_info("calibration: stopped after block ", layer, " as requested");
-      return report;
-    }
+    if (!commit_block(options, fingerprint, layer, model, streams, report)) return report;
   }
   report.completed = true;
   return report;

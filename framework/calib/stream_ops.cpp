@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "framework/core/error.h"
+#include "framework/core/log.h"
 
 namespace abq::calib {
 
@@ -59,6 +60,16 @@ double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector
     count += double(a[j].numel());
   }
   return sum / count;
+}
+
+bool commit_block(const CalibOptions& options, const std::string& fingerprint, int64_t layer,
+                  const model::LlamaModel& model, const Streams& streams, const CalibrationReport& report) {
+  if (!options.checkpoint_dir.empty()) save_block_checkpoint(options.checkpoint_dir, fingerprint, layer, model, streams, report);
+  if (options.after_block && !options.after_block(layer)) {
+    log_info("calibration: stopped after block ", layer, " as requested");
+    return false;
+  }
+  return true;
 }
 
 void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration) {

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "framework/calib/block_checkpoint.h"
+#include "framework/calib/calibrate_blockwise.h"
 #include "framework/core/sha256.h"
 #include "framework/model/llama_model.h"
 
@@ -23,6 +24,10 @@ model::DecoderBlock clone_block(const model::DecoderBlock& block);
 bool all_finite(const std::vector<torch::Tensor>& xs);
 /// Mean squared difference over all windows, in float64.
 double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+/// The end of every block of a calibration loop: commit a checkpoint (when options.checkpoint_dir is
+/// set) and ask options.after_block whether to go on. False: the caller stops and returns its report.
+bool commit_block(const CalibOptions& options, const std::string& fingerprint, int64_t layer,
+                  const model::LlamaModel& model, const Streams& streams, const CalibrationReport& report);
 /// Adds the model dims and the calibration tokens to a resume fingerprint.
 void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration);
 

@@ -18,6 +18,39 @@ torch::Tensor repeat_kv(const torch::Tensor& x, int64_t groups) {
   return x.repeat_interleave(groups, /*dim=*/1);
 }
 
+// Probabilities over the last dim with `blocked` entries at -inf; half-precision scores are
+// normalised in fp32 and cast back (HF eager attention).
+torch::Tensor masked_softmax(torch::Tensor scores, const torch::Tensor& blocked) {
+  scores = scores.masked_fill(blocked, -std::numeric_limits<double>::infinity());
+  const auto dtype = scores.scalar_type();
+  const bool reduced = dtype == torch::kHalf || dtype == torch::kBFloat16;
+  return reduced ? torch::softmax(scores, -1, torch::kFloat32).to(dtype) : torch::softmax(scores, -1);
+}
+
+struct Projected {
+  torch::Tensor q, k, v;  // [B, H, T, D], [B, Hkv, T, D], [B, Hkv, T, D], after RoPE and their hooks
+};
+
+// The projections, RoPE and hooks every attention path applies, in one order.
+Projected project_qkv(const torch::Tensor& x, const Linear& q_proj, const Linear& k_proj, const Linear& v_proj,
+                      const AttentionDims& dims, const RopeTable& rope, const LayerHooks* hooks) {
+  const int64_t batch = x.size(0), num_tokens = x.size(1), D = dims.head_dim;
+  // [B, T, heads*D] -> [B, heads, T, D]
+  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({batch, num_tokens, n, D}).transpose(1, 2); };
+  auto q = heads(linear_forward(hooked(hooks, SiteKind::q_proj_input, x), q_proj), dims.num_heads);
+  auto k = heads(linear_forward(hooked(hooks, SiteKind::k_proj_input, x), k_proj), dims.num_kv_heads);
+  auto v = heads(linear_forward(hooked(hooks, SiteKind::v_proj_input, x), v_proj), dims.num_kv_heads);
+  return {hooked(hooks, SiteKind::attn_q, apply_rope(q, rope)), hooked(hooks, SiteKind::attn_k, apply_rope(k, rope)),
+          hooked(hooks, SiteKind::attn_v, v)};
+}
+
+// [B, H, T, D] attention output -> o_proj (with its input hook) -> [B, T, C].
+torch::Tensor project_out(const torch::Tensor& out, const Linear& o_proj, const LayerHooks* hooks) {
+  const int64_t batch = out.size(0), num_tokens = out.size(2);
+  auto flat = out.transpose(1, 2).reshape({batch, num_tokens, out.size(1) * out.size(3)});  // [B, T, H*D]
+  return linear_forward(hooked(hooks, SiteKind::o_proj_input, flat), o_proj);
+}
+
 }  // namespace
 
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -34,9 +67,7 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   // Causal mask: token t attends to tokens 0..t. [T, T], true above the diagonal.
   auto mask = torch::ones({num_tokens, num_tokens}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
                   .triu(1);
-  scores = scores.masked_fill(mask, -std::numeric_limits<double>::infinity());   // [B, H, T, T]
-  const bool reduced = q.scalar_type() == torch::kHalf || q.scalar_type() == torch::kBFloat16;
-  auto p = reduced ? torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type()) : torch::softmax(scores, -1);
+  auto p = masked_softmax(scores, mask);                                          // [B, H, T, T]
   if (probs) *probs = p;
   return torch::matmul(p, v_full);                                               // [B, H, T, D]
 }
@@ -44,22 +75,8 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
 torch::Tensor attention_forward(const torch::Tensor& x, const Linear& q_proj, const Linear& k_proj,
                                 const Linear& v_proj, const Linear& o_proj, const AttentionDims& dims,
                                 const RopeTable& rope, const LayerHooks* hooks, torch::Tensor* probs) {
-  const int64_t batch = x.size(0), num_tokens = x.size(1);
-  const int64_t H = dims.num_heads, Hkv = dims.num_kv_heads, D = dims.head_dim;
-
-  // [B, T, heads*D] -> [B, heads, T, D]
-  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({batch, num_tokens, n, D}).transpose(1, 2); };
-  auto q = heads(linear_forward(hooked(hooks, SiteKind::q_proj_input, x), q_proj), H);
-  auto k = heads(linear_forward(hooked(hooks, SiteKind::k_proj_input, x), k_proj), Hkv);
-  auto v = heads(linear_forward(hooked(hooks, SiteKind::v_proj_input, x), v_proj), Hkv);
-
-  q = hooked(hooks, SiteKind::attn_q, apply_rope(q, rope));                      // [B, H, T, D]
-  k = hooked(hooks, SiteKind::attn_k, apply_rope(k, rope));                      // [B, Hkv, T, D]
-  v = hooked(hooks, SiteKind::attn_v, v);                                        // [B, Hkv, T, D]
-
-  auto out = causal_attention(q, k, v, probs);                                   // [B, H, T, D]
-  out = out.transpose(1, 2).reshape({batch, num_tokens, H * D});                 // [B, T, H*D]
-  return linear_forward(hooked(hooks, SiteKind::o_proj_input, out), o_proj);     // [B, T, C]
+  const auto p = project_qkv(x, q_proj, k_proj, v_proj, dims, rope, hooks);
+  return project_out(causal_attention(p.q, p.k, p.v, probs), o_proj, hooks);
 }
 
 torch::Tensor prefix_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -82,9 +99,7 @@ torch::Tensor prefix_causal_attention(const torch::Tensor& q, const torch::Tenso
                             .expand({q.size(0), 1, num_tokens, num_prefix});
   auto chunk_blocked = torch::ones({num_tokens, num_tokens}, opts).triu(1).expand({q.size(0), 1, num_tokens, num_tokens});
   auto mask = torch::cat({prefix_blocked, chunk_blocked}, /*dim=*/-1);
-  scores = scores.masked_fill(mask, -std::numeric_limits<double>::infinity());   // [B, H, T, P+T]
-  const bool reduced = q.scalar_type() == torch::kHalf || q.scalar_type() == torch::kBFloat16;
-  auto p = reduced ? torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type()) : torch::softmax(scores, -1);
+  auto p = masked_softmax(scores, mask);                                          // [B, H, T, P+T]
   return torch::matmul(p, v_full);                                               // [B, H, T, D]
 }
 
@@ -92,22 +107,10 @@ torch::Tensor attention_forward_chunk(const torch::Tensor& x, const Linear& q_pr
                                       const Linear& v_proj, const Linear& o_proj, const AttentionDims& dims,
                                       const RopeTable& rope, const LayerHooks* hooks, const PrefixKv* prefix,
                                       PrefixKv* chunk_kv) {
-  const int64_t batch = x.size(0), num_tokens = x.size(1);
-  const int64_t H = dims.num_heads, Hkv = dims.num_kv_heads, D = dims.head_dim;
-  // Same projections, RoPE and hook order as attention_forward.
-  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({batch, num_tokens, n, D}).transpose(1, 2); };
-  auto q = heads(linear_forward(hooked(hooks, SiteKind::q_proj_input, x), q_proj), H);
-  auto k = heads(linear_forward(hooked(hooks, SiteKind::k_proj_input, x), k_proj), Hkv);
-  auto v = heads(linear_forward(hooked(hooks, SiteKind::v_proj_input, x), v_proj), Hkv);
-
-  q = hooked(hooks, SiteKind::attn_q, apply_rope(q, rope));                      // [B, H, T, D]
-  k = hooked(hooks, SiteKind::attn_k, apply_rope(k, rope));                      // [B, Hkv, T, D]
-  v = hooked(hooks, SiteKind::attn_v, v);                                        // [B, Hkv, T, D]
-  if (chunk_kv) *chunk_kv = PrefixKv{k, v, torch::Tensor()};
-
-  auto out = prefix ? prefix_causal_attention(q, k, v, *prefix) : causal_attention(q, k, v);
-  out = out.transpose(1, 2).reshape({batch, num_tokens, H * D});                 // [B, T, H*D]
-  return linear_forward(hooked(hooks, SiteKind::o_proj_input, out), o_proj);     // [B, T, C]
+  const auto p = project_qkv(x, q_proj, k_proj, v_proj, dims, rope, hooks);
+  if (chunk_kv) *chunk_kv = PrefixKv{p.k, p.v, torch::Tensor()};
+  return project_out(prefix ? prefix_causal_attention(p.q, p.k, p.v, *prefix) : causal_attention(p.q, p.k, p.v),
+                     o_proj, hooks);
 }
 
 }  // namespace abq::model

@@ -1,8 +1,6 @@
 #include "framework/model/decoder_block.h"
 
 #include "framework/core/error.h"
-#include "framework/model/mlp.h"
-#include "framework/model/rms_norm.h"
 
 namespace abq::model {
 
@@ -27,12 +25,10 @@ const Linear& DecoderBlock::linear(LinearKind kind) const {
 torch::Tensor decoder_block_forward(const torch::Tensor& x, const DecoderBlock& block,
                                     const AttentionDims& dims, double rms_eps, const RopeTable& rope,
                                     const LayerHooks* hooks, torch::Tensor* attn_probs) {
-  auto transformed = [](const torch::Tensor& t, const torch::Tensor& m) { return m.defined() ? torch::matmul(t, m) : t; };
-  auto attn_in = transformed(rms_norm(x, block.input_norm, rms_eps), block.attn_input_transform);
-  auto h = x + attention_forward(attn_in, block.q_proj, block.k_proj, block.v_proj, block.o_proj, dims,
-                                 rope, hooks, attn_probs);
-  auto mlp_in = transformed(rms_norm(h, block.post_attention_norm, rms_eps), block.mlp_input_transform);
-  return h + mlp_forward(mlp_in, block.gate_proj, block.up_proj, block.down_proj, hooks, block.down_input_transform);
+  return decoder_block_around(x, block, rms_eps, hooks, [&](const torch::Tensor& normed) {
+    return attention_forward(normed, block.q_proj, block.k_proj, block.v_proj, block.o_proj, dims, rope, hooks,
+                             attn_probs);
+  });
 }
 
 }  // namespace abq::model

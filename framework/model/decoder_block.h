@@ -6,6 +6,8 @@
 #include "framework/model/activation_hooks.h"
 #include "framework/model/attention.h"
 #include "framework/model/linear.h"
+#include "framework/model/mlp.h"
+#include "framework/model/rms_norm.h"
 #include "framework/model/rope.h"
 
 namespace abq::model {
@@ -37,5 +39,17 @@ struct DecoderBlock {
 torch::Tensor decoder_block_forward(const torch::Tensor& x, const DecoderBlock& block,
                                     const AttentionDims& dims, double rms_eps, const RopeTable& rope,
                                     const LayerHooks* hooks = nullptr, torch::Tensor* attn_probs = nullptr);
+
+/// The pre-norm block around any attention: `attend(normed x) -> [B, T, C]`. decoder_block_forward
+/// and the KV-cache chunk forward (kv_cache.h) both use it, so norms, online transforms, residuals
+/// and the MLP are written once.
+template <typename Attend>
+torch::Tensor decoder_block_around(const torch::Tensor& x, const DecoderBlock& block, double rms_eps,
+                                   const LayerHooks* hooks, Attend&& attend) {
+  auto transformed = [](const torch::Tensor& t, const torch::Tensor& m) { return m.defined() ? torch::matmul(t, m) : t; };
+  auto h = x + attend(transformed(rms_norm(x, block.input_norm, rms_eps), block.attn_input_transform));
+  auto mlp_in = transformed(rms_norm(h, block.post_attention_norm, rms_eps), block.mlp_input_transform);
+  return h + mlp_forward(mlp_in, block.gate_proj, block.up_proj, block.down_proj, hooks, block.down_input_transform);
+}
 
 }  // namespace abq::model

@@ -3,15 +3,10 @@
 
 #include "framework/core/error.h"
 #include "framework/model/llama_model.h"
-#include "framework/model/mlp.h"
 #include "framework/model/rms_norm.h"
 
 namespace abq::model {
 namespace {
-
-torch::Tensor transformed(const torch::Tensor& t, const torch::Tensor& m) {
-  return m.defined() ? torch::matmul(t, m) : t;
-}
 
 // Cache row of each continuation row, checked; empty `prefix_index` broadcasts a single prefix.
 std::vector<int64_t> resolve_rows(const KvCache& cache, const std::vector<int64_t>& prefix_index, int64_t batch) {
@@ -57,11 +52,10 @@ torch::Tensor with_block(const LlamaModel& m, int64_t layer, F f) {
 torch::Tensor decoder_block_forward_chunk(const torch::Tensor& x, const DecoderBlock& block, const AttentionDims& dims,
                                           double rms_eps, const RopeTable& rope, const LayerHooks* hooks,
                                           const PrefixKv* prefix, PrefixKv* chunk_kv) {
-  auto attn_in = transformed(rms_norm(x, block.input_norm, rms_eps), block.attn_input_transform);
-  auto h = x + attention_forward_chunk(attn_in, block.q_proj, block.k_proj, block.v_proj, block.o_proj, dims, rope,
-                                       hooks, prefix, chunk_kv);
-  auto mlp_in = transformed(rms_norm(h, block.post_attention_norm, rms_eps), block.mlp_input_transform);
-  return h + mlp_forward(mlp_in, block.gate_proj, block.up_proj, block.down_proj, hooks, block.down_input_transform);
+  return decoder_block_around(x, block, rms_eps, hooks, [&](const torch::Tensor& normed) {
+    return attention_forward_chunk(normed, block.q_proj, block.k_proj, block.v_proj, block.o_proj, dims, rope, hooks,
+                                   prefix, chunk_kv);
+  });
 }
 
 KvCache LlamaModel::prefill_hidden(const torch::Tensor& tokens, const std::vector<int64_t>& lengths,

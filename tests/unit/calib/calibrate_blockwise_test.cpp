@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/calib/tiny_config.h"
+
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/methods/quantizers/gptq.h"
@@ -22,18 +24,6 @@ namespace {
 
 using model::LinearKind;
 using model::LlamaModel;
-
-model::LlamaConfig tiny_config(int64_t layers) {
-  model::LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = layers;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.rms_eps = 1e-5;
-  return c;
-}
 
 std::vector<torch::Tensor> calibration_windows() {
   torch::manual_seed(21);

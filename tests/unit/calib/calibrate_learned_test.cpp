@@ -8,24 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/calib/tiny_config.h"
+
 #include "framework/core/log.h"
 #include "framework/methods/learned/block_transform.h"
 #include "framework/quant/fake_quant.h"
 
 namespace abq::calib {
 namespace {
-
-model::LlamaConfig tiny_config(int64_t layers) {
-  model::LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = layers;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.rms_eps = 1e-5;
-  return c;
-}
 
 std::vector<torch::Tensor> windows() {
   torch::manual_seed(5);
