@@ -18,14 +18,25 @@ using nlohmann::json;
 
 constexpr const char* kFormat = "abq-calib-checkpoint-2";
 
-// The block's online transforms by checkpoint name (defined or not).
+// The block's online transforms and norm input biases by checkpoint name (defined or not).
 template <typename Block>
-auto online_transforms(Block& block, int64_t layer) {
+auto block_extras(Block& block, int64_t layer) {
   const std::string prefix = cat("layers.", layer, ".");
   return std::vector<std::pair<std::string, decltype(&block.input_norm)>>{
       {prefix + "attn_input_transform", &block.attn_input_transform},
       {prefix + "mlp_input_transform", &block.mlp_input_transform},
-      {prefix + "down_input_transform", &block.down_input_transform}};
+      {prefix + "down_input_transform", &block.down_input_transform},
+      {prefix + "attn_input_bias", &block.attn_input_bias},
+      {prefix + "mlp_input_bias", &block.mlp_input_bias}};
+}
+
+// Every tensor a calibration may add to a block that the loaded model lacks (LLaMA linears have
+// no bias until shifts give them one), defined or not.
+std::vector<std::pair<std::string, torch::Tensor*>> optional_slots(model::DecoderBlock& block, int64_t layer) {
+  auto out = block_extras(block, layer);
+  for (model::LinearKind kind : model::all_linear_kinds())
+    out.emplace_back(model::linear_bias_name(layer, kind), &block.linear(kind).bias);
+  return out;
 }
 
 std::string block_file(const std::string& dir, int64_t block) { return (fs::path(dir) / cat("block_", block, ".bin")).string(); }
@@ -35,7 +46,8 @@ std::string streams_file(const std::string& dir, int64_t block) {
 std::string state_file(const std::string& dir) { return (fs::path(dir) / "state.json").string(); }
 
 // Every tensor of block `layer`, by its checkpoint name, as pointers into the model
-// (const or mutable, following `Model`). The block's online transforms follow when defined.
+// (const or mutable, following `Model`). Linear biases, online transforms and norm input biases
+// are listed when defined.
 template <typename Model>
 auto block_tensors(Model& model, int64_t layer) {
   auto& block = model.weights().layers[size_t(layer)];
@@ -47,7 +59,7 @@ auto block_tensors(Model& model, int64_t layer) {
     out.emplace_back(model::site_name(layer, model::weight_site(kind)), &linear.weight);
     if (linear.bias.defined()) out.emplace_back(model::linear_bias_name(layer, kind), &linear.bias);
   }
-  for (auto& [name, slot] : online_transforms(block, layer))
+  for (auto& [name, slot] : block_extras(block, layer))
     if (slot->defined()) out.emplace_back(name, slot);
   return out;
 }
@@ -186,7 +198,7 @@ std::optional<ResumeState> load_block_checkpoint(const std::string& dir, const s
     for (int64_t b = 0; b < resume.next_block; ++b) {
       const auto path = block_file(dir, b);
       auto loaded = load_tensors(path);
-      for (auto& [name, slot] : online_transforms(model.weights().layers[size_t(b)], b))  // baked ones are new
+      for (auto& [name, slot] : optional_slots(model.weights().layers[size_t(b)], b))  // baked ones are new
         for (const auto& [found_name, tensor] : loaded)
           if (found_name == name && !slot->defined()) *slot = torch::empty(tensor.sizes(), tensor.options().device(model.device()));
       auto targets = block_tensors(model, b);

@@ -2,7 +2,8 @@
 // finishes bit-identical to an uninterrupted one (on the CPU; GPU kernels may not be deterministic).
 //
 // Directory layout (one directory per run; `state.json` is the commit point, written last):
-//   block_{i}.bin        block i's baked tensors (norms, linear weights and biases), tensor_file.h format
+//   block_{i}.bin        block i's baked tensors (norms, linear weights and biases, online transforms,
+//                        norm input biases), tensor_file.h format
 //   streams_{i}.bin      the streams after block i: "fp.{j}" (X_fp) and "q.{j}" (X_q) per window j
 //   state.json           {"format", "fingerprint", "next_block", "report"}; older streams files are
 //                        removed once a newer state is committed

@@ -174,6 +174,8 @@ void install(model::LlamaModel& model, int64_t layer, const model::DecoderBlock&
   dst.attn_input_transform = cast(baked.attn_input_transform);
   dst.mlp_input_transform = cast(baked.mlp_input_transform);
   dst.down_input_transform = cast(baked.down_input_transform);
+  dst.attn_input_bias = cast(baked.attn_input_bias);
+  dst.mlp_input_bias = cast(baked.mlp_input_bias);
   for (LinearKind kind : model::all_linear_kinds()) {
     dst.linear(kind).weight = cast(baked.linear(kind).weight);
     dst.linear(kind).bias = cast(baked.linear(kind).bias);

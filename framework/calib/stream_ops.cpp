@@ -40,6 +40,8 @@ model::DecoderBlock clone_block(const model::DecoderBlock& block) {
   out.attn_input_transform = copy(block.attn_input_transform);
   out.mlp_input_transform = copy(block.mlp_input_transform);
   out.down_input_transform = copy(block.down_input_transform);
+  out.attn_input_bias = copy(block.attn_input_bias);
+  out.mlp_input_bias = copy(block.mlp_input_bias);
   for (model::LinearKind kind : model::all_linear_kinds()) {
     out.linear(kind).weight = copy(block.linear(kind).weight);
     out.linear(kind).bias = copy(block.linear(kind).bias);

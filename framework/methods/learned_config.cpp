@@ -31,7 +31,9 @@ Schema learned_schema() {
                 {"out", flag(d.pairs.out, "v_proj -> o_proj")},
                 {"fc1", flag(d.pairs.fc1, "post_attention_layernorm -> gate, up")},
                 {"fc2", flag(d.pairs.fc2, "up_proj -> down_proj (ABQ-LLM)")},
-                {"qkt", flag(d.pairs.qkt, "q_proj / k_proj rows (before RoPE)")}})}})},
+                {"qkt", flag(d.pairs.qkt, "q_proj / k_proj rows (before RoPE)")}})},
+           {"shifts", flag(d.shifts, "AffineQuant: trainable per-channel shifts (init 0) on the qkv, fc1 and out pairs; "
+                                     "adds norm input biases and linear biases (OmniQuant and ABQ-LLM: off on LLaMA)")}})},
       {"compensation", Schema::object({
            {"enabled", flag(d.compensation, "rank-1 compensation a*b on down_proj (ABQ-LLM)")},
            {"first_blocks", Schema::integer().range(0, 100000).default_value(d.compensation_first).doc("blocks 0..n-1 get it")},
@@ -72,6 +74,7 @@ LearnedOptions learned_options_from_yaml(const YAML::Node& o) {
   const auto pairs = let["pairs"];
   l.pairs = {pairs["qkv"].as<bool>(), pairs["out"].as<bool>(), pairs["fc1"].as<bool>(), pairs["fc2"].as<bool>(),
              pairs["qkt"].as<bool>()};
+  l.shifts = let["shifts"].as<bool>();
   const auto comp = o["compensation"];
   l.compensation = comp["enabled"].as<bool>();
   l.compensation_first = comp["first_blocks"].as<int64_t>();

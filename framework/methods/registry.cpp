@@ -61,6 +61,9 @@ Schema awq_schema() {
 Schema rotation_schema() {
   return Schema::object({
       {"seed", Schema::integer().range(0, int64_t(1) << 62).default_value(0).doc("random signs of the residual rotation")},
+      {"residual", Schema::enumeration({"fused", "online"}).default_value("fused").doc(
+                       "fused: fold the norm weights and rotate the residual stream (QuaRot, free at run time); "
+                       "online: keep the norm weights and rotate each norm output by a [C, C] matmul per token")},
       {"online_down", Schema::boolean().default_value(true).doc("rotate the down_proj input online by a Hadamard")},
       {"rotate_ov", Schema::boolean().default_value(true).doc("per-head Hadamard between v_proj and o_proj")},
   });
@@ -117,6 +120,7 @@ const std::vector<CorrectionEntry>& corrections() {
          options.seed = o["seed"].as<uint64_t>();
          options.online_down = o["online_down"].as<bool>();
          options.rotate_ov = o["rotate_ov"].as<bool>();
+         options.residual = o["residual"].as<std::string>() == "online" ? ResidualRotation::online : ResidualRotation::fused;
          return std::make_unique<Rotation>(options);
        }},
       {"smoothquant", smoothquant_schema,

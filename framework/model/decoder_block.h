@@ -28,6 +28,11 @@ struct DecoderBlock {
   torch::Tensor attn_input_transform;  // [C, C] after input_norm, read by q/k/v
   torch::Tensor mlp_input_transform;   // [C, C] after post_attention_norm, read by gate/up
   torch::Tensor down_input_transform;  // [F, F] on silu(gate)·up, read by down_proj
+  // Norm input biases, undefined = none: added to the normed activation before its online
+  // transform, x <- (x + b)·T. AffineQuant's shifts need them (an RMSNorm has no bias to absorb
+  // −δ/s) and the activation quantizers must see the shifted activation, so they stay separate.
+  torch::Tensor attn_input_bias;  // [C] after input_norm
+  torch::Tensor mlp_input_bias;   // [C] after post_attention_norm
 
   /// The linear named by `kind` (mutable, e.g. for corrections that rewrite weights).
   Linear& linear(LinearKind kind);
@@ -41,14 +46,17 @@ torch::Tensor decoder_block_forward(const torch::Tensor& x, const DecoderBlock& 
                                     const LayerHooks* hooks = nullptr, torch::Tensor* attn_probs = nullptr);
 
 /// The pre-norm block around any attention: `attend(normed x) -> [B, T, C]`. decoder_block_forward
-/// and the KV-cache chunk forward (kv_cache.h) both use it, so norms, online transforms, residuals
-/// and the MLP are written once.
+/// and the KV-cache chunk forward (kv_cache.h) both use it, so norms, input biases, online
+/// transforms, residuals and the MLP are written once.
 template <typename Attend>
 torch::Tensor decoder_block_around(const torch::Tensor& x, const DecoderBlock& block, double rms_eps,
                                    const LayerHooks* hooks, Attend&& attend) {
   auto transformed = [](const torch::Tensor& t, const torch::Tensor& m) { return m.defined() ? torch::matmul(t, m) : t; };
-  auto h = x + attend(transformed(rms_norm(x, block.input_norm, rms_eps), block.attn_input_transform));
-  auto mlp_in = transformed(rms_norm(h, block.post_attention_norm, rms_eps), block.mlp_input_transform);
+  auto shifted = [](const torch::Tensor& t, const torch::Tensor& b) { return b.defined() ? t + b : t; };
+  auto h = x + attend(transformed(shifted(rms_norm(x, block.input_norm, rms_eps), block.attn_input_bias),
+                                  block.attn_input_transform));
+  auto mlp_in = transformed(shifted(rms_norm(h, block.post_attention_norm, rms_eps), block.mlp_input_bias),
+                            block.mlp_input_transform);
   return h + mlp_forward(mlp_in, block.gate_proj, block.up_proj, block.down_proj, hooks, block.down_input_transform);
 }
 

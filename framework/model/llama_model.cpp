@@ -66,6 +66,8 @@ void move_block(DecoderBlock& b, const torch::Device& device, torch::ScalarType 
   move_tensor(b.attn_input_transform, device, dtype);
   move_tensor(b.mlp_input_transform, device, dtype);
   move_tensor(b.down_input_transform, device, dtype);
+  move_tensor(b.attn_input_bias, device, dtype);
+  move_tensor(b.mlp_input_bias, device, dtype);
   for (LinearKind kind : all_linear_kinds()) {
     move_tensor(b.linear(kind).weight, device, dtype);
     move_tensor(b.linear(kind).bias, device, dtype);
@@ -200,6 +202,8 @@ void LlamaModel::check_block(int64_t i, const DecoderBlock& b) const {
   if (b.attn_input_transform.defined()) check_tensor(prefix + "attn_input_transform", b.attn_input_transform, {C, C}, ref);
   if (b.mlp_input_transform.defined()) check_tensor(prefix + "mlp_input_transform", b.mlp_input_transform, {C, C}, ref);
   if (b.down_input_transform.defined()) check_tensor(prefix + "down_input_transform", b.down_input_transform, {F, F}, ref);
+  if (b.attn_input_bias.defined()) check_tensor(prefix + "attn_input_bias", b.attn_input_bias, {C}, ref);
+  if (b.mlp_input_bias.defined()) check_tensor(prefix + "mlp_input_bias", b.mlp_input_bias, {C}, ref);
 }
 
 AttentionDims LlamaModel::attention_dims() const {

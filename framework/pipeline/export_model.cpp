@@ -34,6 +34,9 @@ std::vector<io::TensorToWrite> hf_tensors(const model::LlamaModel& m, const std:
     if (b.attn_input_transform.defined() || b.mlp_input_transform.defined() || b.down_input_transform.defined())
       throw Error(cat("export: layer ", i, " has online transforms (rotation / AffineQuant matrices), which an HF "
                       "checkpoint cannot hold; export runs without them"));
+    if (b.attn_input_bias.defined() || b.mlp_input_bias.defined())
+      throw Error(cat("export: layer ", i, " has norm input biases (AffineQuant shifts, let.shifts), which an HF "
+                      "LLaMA RMSNorm cannot hold; export runs without shifts"));
     const std::string p = "model.";
     out.push_back(tensor_to_write(p + model::norm_weight_name(i, model::NormKind::input_layernorm), b.input_norm, dtype));
     out.push_back(tensor_to_write(p + model::norm_weight_name(i, model::NormKind::post_attention_layernorm),

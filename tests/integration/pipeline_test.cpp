@@ -229,9 +229,9 @@ TEST(Pipeline, LearnedCalibrationThroughYaml) {
 TEST(Pipeline, AblationSwitchesChangeTheRun) {
   const std::string base = "quant.weight_quantizer={type: learned, epochs: 1}";
   const auto a = abq::pipeline::load_experiment(kFixture, {}, true, {base});
-  for (const std::string& off : {"quant.weight_quantizer.loss.attention_kl=true", "quant.weight_quantizer.loss.dlc=true",
-                                 "quant.weight_quantizer.compensation.enabled=true",
-                                 "quant.weight_quantizer.let.pairs.fc2=true", "quant.weights.bit_balance=true"}) {
+  for (const char* off : {"quant.weight_quantizer.loss.attention_kl=true", "quant.weight_quantizer.loss.dlc=true",
+                          "quant.weight_quantizer.compensation.enabled=true",
+                          "quant.weight_quantizer.let.pairs.fc2=true", "quant.weights.bit_balance=true"}) {
     const auto b = abq::pipeline::load_experiment(kFixture, {}, true, {base, off});
     EXPECT_NE(a.front().config_hash, b.front().config_hash) << off;
   }

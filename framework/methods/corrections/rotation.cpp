@@ -65,6 +65,33 @@ void untie_lm_head(model::LlamaModel& model) {
   model.set_activation_hooks(hooks);
 }
 
+// Fused: fold the norms, rotate the residual stream (embed, o/down outputs, lm_head) by q.
+void rotate_residual_fused(model::LlamaModel& model, const torch::Tensor& q) {
+  fold_rms_norms(model);
+  auto& w = model.weights();
+  set(w.embed_tokens, f64(w.embed_tokens).matmul(q));
+  set(w.lm_head, f64(w.lm_head).matmul(q));
+  for (auto& b : w.layers) {
+    rotate_norm_readers(b.attn_input_transform, {&b.q_proj, &b.k_proj, &b.v_proj}, q);
+    rotate_output(b.o_proj, q);
+    rotate_norm_readers(b.mlp_input_transform, {&b.gate_proj, &b.up_proj}, q);
+    rotate_output(b.down_proj, q);
+  }
+}
+
+// Online: x ← x·T·q after each norm and W ← W·q for its readers; (x·T·q)·(W·q)ᵀ = x·T·Wᵀ.
+void rotate_norm_outputs_online(model::LlamaModel& model, const torch::Tensor& q) {
+  const auto q_stored = q.to(model.dtype());  // one storage shared by every block without a transform
+  auto rotate_after_norm = [&](torch::Tensor& transform, const std::vector<Linear*>& readers) {
+    transform = transform.defined() ? f64(transform).matmul(q).to(transform.scalar_type()) : q_stored;
+    for (Linear* l : readers) rotate_input(*l, q);
+  };
+  for (auto& b : model.weights().layers) {
+    rotate_after_norm(b.attn_input_transform, {&b.q_proj, &b.k_proj, &b.v_proj});
+    rotate_after_norm(b.mlp_input_transform, {&b.gate_proj, &b.up_proj});
+  }
+}
+
 }  // namespace
 
 void fold_rms_norms(model::LlamaModel& model) {
@@ -83,11 +110,21 @@ void fold_rms_norms(model::LlamaModel& model) {
 void Rotation::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& /*calibration_tokens*/) {
   torch::NoGradGuard no_grad;
   try {
-    fold_rms_norms(model);
-    const auto& c = model.config();
+    for (size_t i = 0; i < model.weights().layers.size(); ++i) {
+      const auto& b = model.weights().layers[i];
+      if (b.attn_input_bias.defined() || b.mlp_input_bias.defined())
+        throw Error(cat("layer ", i, " has norm input biases (learned activation shifts); a rotation must come "
+                        "before them, not after"));
+    }
+    const auto c = model.config();  // a copy: the fused path rebuilds the model when it unties lm_head
     const auto device = model.device();
     residual_ = hadamard_rotation(c.hidden_size, options_.seed, /*random_signs=*/true);
     const auto q = residual_.to(device);
+    if (options_.residual == ResidualRotation::fused) {
+      rotate_residual_fused(model, q);
+    } else {
+      rotate_norm_outputs_online(model, q);
+    }
     const auto h_head = options_.rotate_ov ? hadamard_rotation(c.head_dim, options_.seed + 1, false).to(device)
                                            : torch::Tensor();
     torch::Tensor q_f, q_f_stored;  // q_f_stored: one tensor (one storage) for every layer's down_input_transform
@@ -97,14 +134,8 @@ void Rotation::apply(model::LlamaModel& model, const std::vector<torch::Tensor>&
     }
 
     auto& w = model.weights();
-    set(w.embed_tokens, f64(w.embed_tokens).matmul(q));
-    set(w.lm_head, f64(w.lm_head).matmul(q));
     const auto dims = model.attention_dims();
     for (auto& b : w.layers) {
-      rotate_norm_readers(b.attn_input_transform, {&b.q_proj, &b.k_proj, &b.v_proj}, q);
-      rotate_output(b.o_proj, q);
-      rotate_norm_readers(b.mlp_input_transform, {&b.gate_proj, &b.up_proj}, q);
-      rotate_output(b.down_proj, q);
       if (options_.rotate_ov) rotate_values(b.v_proj, b.o_proj, h_head, dims);
       if (options_.online_down) {
         rotate_input(b.down_proj, q_f);
@@ -114,8 +145,9 @@ void Rotation::apply(model::LlamaModel& model, const std::vector<torch::Tensor>&
       }
     }
     model.check_weights();
-    log_debug("rotation: residual ", c.hidden_size, ", rotate_ov ", options_.rotate_ov, ", online_down ",
-              options_.online_down, ", seed ", options_.seed);
+    log_debug("rotation: residual ", c.hidden_size,
+              options_.residual == ResidualRotation::fused ? " (fused)" : " (online after each norm)",
+              ", rotate_ov ", options_.rotate_ov, ", online_down ", options_.online_down, ", seed ", options_.seed);
   } catch (Error& e) {
     e.with_context("while applying rotation");
     throw;

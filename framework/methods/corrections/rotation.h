@@ -18,6 +18,15 @@
 //  4. online_down: the down_proj input is rotated online, down_input_transform = Q_F = H_F/√F (no
 //     signs), and down_proj's W ← W·Q_F; an existing transform T becomes T·Q_F.
 //
+// residual = online (not in QuaRot) leaves the residual stream, the norm weights, embed and lm_head
+// alone and rotates each norm's output instead: attn_input_transform / mlp_input_transform ← T·Q
+// (Q when undefined) and W ← W·Q for q, k, v, gate, up. Steps 1–2 are skipped, 3–4 are the same.
+// It costs one [C, C] matmul per token and norm, and exists because folding (step 1) can hurt:
+// a model that damps a loud residual channel with a tiny norm weight (SmolLM2-135M: ‖x̂‖²/‖x̂·w‖²
+// ≈ 455 at layer 0) moves that damping into weight columns, where per-channel rounding error is
+// no smaller than on the other columns and then meets the undamped activation. Error-aware
+// quantizers (GPTQ) see that activation in their Hessian and compensate; round-to-nearest cannot.
+//
 // Deliberate differences from the reference: no online Hadamard on Q/K after RoPE (QuaRot's
 // KV-cache rotation), no rotation of attention inputs beyond the residual one; the online down
 // rotation is a dense [F, F] matmul (one tensor shared by all layers) where QuaRot runs a fast
@@ -35,8 +44,14 @@
 
 namespace abq::methods {
 
+enum class ResidualRotation {
+  fused,   // QuaRot: norms folded, residual stream rotated, Q absorbed by embed / lm_head (free at run time)
+  online,  // norms kept, each norm output rotated by Q online (one [C, C] matmul per token and norm)
+};
+
 struct RotationOptions {
   uint64_t seed = 0;         // random signs of Q (and the fallback's random factor)
+  ResidualRotation residual = ResidualRotation::fused;
   bool online_down = true;   // rotate the down_proj input online by H_F (down_input_transform)
   bool rotate_ov = true;     // per-head Hadamard between v_proj and o_proj
 };

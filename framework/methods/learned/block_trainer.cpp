@@ -20,6 +20,8 @@ model::DecoderBlock to_fp32(const model::DecoderBlock& b) {
   out.attn_input_transform = f(b.attn_input_transform);
   out.mlp_input_transform = f(b.mlp_input_transform);
   out.down_input_transform = f(b.down_input_transform);
+  out.attn_input_bias = f(b.attn_input_bias);
+  out.mlp_input_bias = f(b.mlp_input_bias);
   for (LinearKind kind : model::all_linear_kinds()) {
     out.linear(kind).weight = f(b.linear(kind).weight);
     out.linear(kind).bias = f(b.linear(kind).bias);
@@ -64,10 +66,7 @@ BlockTrainer::BlockTrainer(const model::DecoderBlock& fp_block, BlockSetup setup
   auto move = [&](torch::Tensor& t) {
     if (t.defined() && t.device() != device) t = t.detach().to(device).set_requires_grad(true);
   };
-  for (auto* t : {&transform_.s_qkv, &transform_.s_fc1, &transform_.s_out, &transform_.s_qkt, &transform_.s_fc2,
-                  &transform_.a_qkv, &transform_.a_fc1, &transform_.a_out, &transform_.a_qk, &transform_.comp_left,
-                  &transform_.comp_right})
-    move(*t);
+  for (auto* t : transform_.slots()) move(*t);
   if (options_.lwc) {
     for (LinearKind kind : model::all_linear_kinds()) {
       const auto& spec = setup_.weight_specs[index_of(kind)];

@@ -5,7 +5,7 @@
 //   fake-quantize its weights on the (clipped) ranges, run it with the activation quantizers on,
 //   compute the block loss, backward, and take one AdamW step — skipped when a gradient is
 //   non-finite (the reference's GradScaler-style wrapper does the same).
-// Three parameter groups: LET + affine at let_lr, compensation at compensation_lr, LWC at lwc_lr,
+// Three parameter groups: LET scales + affine matrices + shifts at let_lr, compensation at compensation_lr, LWC at lwc_lr,
 // weight decay `weight_decay` (0 in the reference: plain Adam, β (0.9, 0.999), eps 1e-8).
 // Everything runs in fp32 (the block is cast; ABQ-LLM forces fp32); with `amp` the forward runs
 // under autocast.
@@ -43,7 +43,8 @@ struct BlockSetup {
 
 /// The block's weights after training, fake-quantized, plus per-linear quantization statistics.
 struct BakedBlock {
-  model::DecoderBlock block;                       // in fp32; online transforms set when affine ln matrices are used
+  model::DecoderBlock block;                       // in fp32; online transforms set when affine ln matrices are used,
+                                                   // norm input biases and linear biases when shifts are on
   std::array<torch::Tensor, 7> transformed;        // the transformed fp weights (before quantization), by LinearKind
 };
 

@@ -39,15 +39,45 @@ torch::Tensor divide_rows(const torch::Tensor& t, const torch::Tensor& s) {
 
 void scale_columns(Linear& l, const torch::Tensor& s) { l.weight = l.weight * s.unsqueeze(0); }
 
-// Norm ÷ s and the linears' columns × s, or with a matrix: W·Mᵀ and x·M⁻¹ online.
-void apply_norm_pair(torch::Tensor& norm, torch::Tensor& online, std::vector<Linear*> linears, const torch::Tensor& s,
-                     const torch::Tensor& a, const torch::Tensor& mask) {
+// b + W·δ: keeps the linear's output when its input is shifted by −δ (W before any scaling).
+torch::Tensor absorb_shift(const Linear& l, const torch::Tensor& delta) {
+  auto moved = torch::matmul(l.weight, delta);
+  return l.bias.defined() ? l.bias + moved : moved;
+}
+
+torch::Tensor minus(const torch::Tensor& bias, const torch::Tensor& delta) { return bias.defined() ? bias - delta : -delta; }
+
+// The norm-side slots of one pair: the norm weight, its input bias and the online transform.
+struct NormSide {
+  torch::Tensor& weight;
+  torch::Tensor& bias;
+  torch::Tensor& online;
+};
+
+// Norm ÷ s (its input bias too) and the linears' columns × s, or with a matrix: W·Mᵀ and x·M⁻¹
+// online. A shift δ first moves the normed activation by −δ and the linears' biases by W·δ.
+// When the block already has an online transform T there (a rotation), the linears read x·T, so the
+// pair acts after T: T ← T·M⁻¹ (M = diag(s) or A⊙mask) and the input bias moves by −δ·T⁻¹.
+void apply_norm_pair(NormSide norm, std::vector<Linear*> linears, const torch::Tensor& s, const torch::Tensor& a,
+                     const torch::Tensor& mask, const torch::Tensor& delta) {
+  if (!a.defined() && !s.defined()) return;
+  const bool after_transform = norm.online.defined();
+  if (delta.defined()) {
+    for (Linear* l : linears) l->bias = absorb_shift(*l, delta);
+    norm.bias = minus(norm.bias, after_transform ? torch::matmul(delta, torch::inverse(norm.online)) : delta);
+  }
   if (a.defined()) {
     auto m = a * mask;
     for (Linear* l : linears) l->weight = torch::matmul(l->weight, m.t());
-    online = torch::inverse(m);
-  } else if (s.defined()) {
-    norm = norm / s;
+    // Applied after the input bias, so the bias is not transformed.
+    norm.online = after_transform ? torch::matmul(norm.online, torch::inverse(m)) : torch::inverse(m);
+  } else {
+    if (after_transform) {
+      norm.online = norm.online / s.unsqueeze(0);
+    } else {
+      norm.weight = norm.weight / s;
+      if (norm.bias.defined()) norm.bias = norm.bias / s;
+    }
     for (Linear* l : linears) scale_columns(*l, s);
   }
 }
@@ -61,6 +91,10 @@ void head_rows(Linear& l, const torch::Tensor& m) {
 
 void apply_out_pair(model::DecoderBlock& b, const TransformParams& p, const AffineMasks& masks,
                     const model::AttentionDims& d) {
+  if (p.shift_out.defined()) {  // before o's columns are scaled; v's bias then goes through v's row transform
+    b.o_proj.bias = absorb_shift(b.o_proj, expand_over_groups(p.shift_out, d));
+    b.v_proj.bias = minus(b.v_proj.bias, p.shift_out);
+  }
   if (p.a_out.defined()) {
     auto m = p.a_out * masks.head;                                   // [Hkv, D, D]
     head_rows(b.v_proj, torch::inverse(m).transpose(1, 2));          // v ← v·M⁻¹
@@ -93,7 +127,7 @@ void apply_qk_pair(model::DecoderBlock& b, const TransformParams& p, const Affin
 
 std::vector<torch::Tensor> TransformParams::let_parameters() const {
   std::vector<torch::Tensor> out;
-  for (const auto& t : {s_qkv, s_fc1, s_out, s_qkt, s_fc2, a_qkv, a_fc1, a_out, a_qk})
+  for (const auto& t : {s_qkv, s_fc1, s_out, s_qkt, s_fc2, a_qkv, a_fc1, a_out, a_qk, shift_qkv, shift_fc1, shift_out})
     if (t.defined()) out.push_back(t);
   return out;
 }
@@ -107,6 +141,7 @@ std::vector<std::pair<std::string, torch::Tensor>> TransformParams::named() cons
   std::vector<std::pair<std::string, torch::Tensor>> all = {
       {"s_qkv", s_qkv}, {"s_fc1", s_fc1}, {"s_out", s_out}, {"s_qkt", s_qkt}, {"s_fc2", s_fc2},
       {"a_qkv", a_qkv}, {"a_fc1", a_fc1}, {"a_out", a_out}, {"a_qk", a_qk},
+      {"shift_qkv", shift_qkv}, {"shift_fc1", shift_fc1}, {"shift_out", shift_out},
       {"comp_left", comp_left}, {"comp_right", comp_right}};
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (auto& [name, t] : all)
@@ -114,19 +149,28 @@ std::vector<std::pair<std::string, torch::Tensor>> TransformParams::named() cons
   return out;
 }
 
+std::vector<torch::Tensor*> TransformParams::slots() {
+  return {&s_qkv, &s_fc1, &s_out, &s_qkt, &s_fc2, &a_qkv, &a_fc1, &a_out, &a_qk,
+          &shift_qkv, &shift_fc1, &shift_out, &comp_left, &comp_right};
+}
+
 TransformParams init_transform(const model::DecoderBlock& fp, const ActivationAbsMax& act,
                                const model::AttentionDims& d, const LearnedOptions& o, bool with_compensation) {
   TransformParams p;
   const auto& pairs = o.pairs;
   const auto& affine = o.affine;
+  auto zero_shift = [&](int64_t n) { return o.shifts ? leaf(torch::zeros({n})) : torch::Tensor(); };
   if (o.let) {
+    const int64_t hidden = fp.input_norm.size(0);
     if (pairs.qkv || affine.ln_matrix) {
       auto s = smoothing_init(act.q_proj_input, fp.q_proj.weight, o.alpha);
       if (affine.ln_matrix) p.a_qkv = leaf(torch::diag(s)); else p.s_qkv = leaf(s);
+      p.shift_qkv = zero_shift(hidden);
     }
     if (pairs.fc1 || affine.ln_matrix) {
       auto s = smoothing_init(act.up_proj_input, fp.up_proj.weight, o.alpha);
       if (affine.ln_matrix) p.a_fc1 = leaf(torch::diag(s)); else p.s_fc1 = leaf(s);
+      p.shift_fc1 = zero_shift(hidden);
     }
     if (pairs.out || affine.out_matrix) {
       auto s = smoothing_init(act.o_proj_input, fp.o_proj.weight, o.alpha);  // [H·D]
@@ -134,6 +178,7 @@ TransformParams init_transform(const model::DecoderBlock& fp, const ActivationAb
       s = s.view({d.num_kv_heads, groups, d.head_dim}).select(1, 0).reshape({-1});  // group 0 per KV head
       if (affine.out_matrix) p.a_out = leaf(torch::diag_embed(s.view({d.num_kv_heads, d.head_dim})));
       else p.s_out = leaf(s);
+      p.shift_out = zero_shift(d.num_kv_heads * d.head_dim);
     }
     if (pairs.qkt || affine.qk_matrix) {
       if (affine.qk_matrix)
@@ -182,15 +227,19 @@ void truncate_scales(TransformParams& p) {
 model::DecoderBlock transform_block(const model::DecoderBlock& fp, const TransformParams& p, const AffineMasks& masks,
                                     const model::AttentionDims& d) {
   model::DecoderBlock b = fp;
-  apply_norm_pair(b.input_norm, b.attn_input_transform, {&b.q_proj, &b.k_proj, &b.v_proj}, p.s_qkv, p.a_qkv,
-                  masks.hidden);
-  apply_norm_pair(b.post_attention_norm, b.mlp_input_transform, {&b.gate_proj, &b.up_proj}, p.s_fc1, p.a_fc1,
-                  masks.hidden);
+  apply_norm_pair({b.input_norm, b.attn_input_bias, b.attn_input_transform}, {&b.q_proj, &b.k_proj, &b.v_proj},
+                  p.s_qkv, p.a_qkv, masks.hidden, p.shift_qkv);
+  apply_norm_pair({b.post_attention_norm, b.mlp_input_bias, b.mlp_input_transform}, {&b.gate_proj, &b.up_proj},
+                  p.s_fc1, p.a_fc1, masks.hidden, p.shift_fc1);
   apply_out_pair(b, p, masks, d);
   apply_qk_pair(b, p, masks, d);
-  if (p.s_fc2.defined()) {
-    b.up_proj.weight = divide_rows(b.up_proj.weight, p.s_fc2);
-    b.up_proj.bias = divide_rows(b.up_proj.bias, p.s_fc2);
+  if (p.s_fc2.defined()) {  // with an online down transform T, down reads h·T: T's columns ÷ s, not up's rows
+    if (b.down_input_transform.defined()) {
+      b.down_input_transform = b.down_input_transform / p.s_fc2.unsqueeze(0);
+    } else {
+      b.up_proj.weight = divide_rows(b.up_proj.weight, p.s_fc2);
+      b.up_proj.bias = divide_rows(b.up_proj.bias, p.s_fc2);
+    }
     scale_columns(b.down_proj, p.s_fc2);
   }
   if (p.comp_left.defined()) b.down_proj.weight = b.down_proj.weight + torch::matmul(p.comp_left, p.comp_right);

@@ -21,6 +21,15 @@
 //               of group j ← W_o·M_jᵀ                                            M [Hkv, D, D]
 //   qk matrix   per KV head j: k ← M_j·W_k, q heads of group j ← M_j⁻ᵀ·W_q       M [Hkv, D, D]
 // A matrix replaces the diagonal scale of its pair; it is initialised to diag(s) (qk: identity).
+// AffineQuant's shifts δ (spec §19.3, reference bytedance/AffineQuant models/transformation.py),
+// zero-initialised; W is the linear's weight before the pair's scaling:
+//   qkv, fc1  the normed activation gets the input bias −δ/s (matrix: −δ, then x·M⁻¹ online);
+//             every linear reading it gets bias b + W·δ                                δ [C]
+//   out       b_v ← (b_v − δ)/s (matrix: (b_v − δ)·M_j⁻¹ per KV head), b_v already holding
+//             W_v·δ_qkv; b_o ← b_o + W_o·δ expanded over the G query heads            δ [Hkv·D]
+// Exact for any δ: each linear's bias gives back what its shifted input takes away, and the
+// attention average carries v's constant shift through unchanged (its probabilities sum to 1).
+// The q/k pair transforms the biases the shifts create exactly as it transforms the rows.
 #pragma once
 
 #include <vector>
@@ -46,19 +55,23 @@ struct TransformParams {
   torch::Tensor s_qkv, s_fc1, s_out, s_qkt, s_fc2;  // LET diagonal scales
   torch::Tensor a_qkv, a_fc1;                       // AffineQuant [C, C]
   torch::Tensor a_out, a_qk;                        // AffineQuant [Hkv, D, D]
+  torch::Tensor shift_qkv, shift_fc1, shift_out;    // AffineQuant shifts δ [C], [C], [Hkv·D]
   torch::Tensor comp_left, comp_right;              // rank-1 compensation [C, 1], [1, F]
 
-  /// LET scales and affine matrices (one optimizer group, let_lr).
+  /// LET scales, affine matrices and shifts (one optimizer group, let_lr).
   std::vector<torch::Tensor> let_parameters() const;
   /// comp_left, comp_right when defined (compensation_lr).
   std::vector<torch::Tensor> compensation_parameters() const;
-  /// Every defined tensor with its name (s_qkv, a_out, comp_left, ...), for checkpoints and tests.
+  /// Every defined tensor with its name (s_qkv, a_out, shift_qkv, comp_left, ...), for checkpoints and tests.
   std::vector<std::pair<std::string, torch::Tensor>> named() const;
+  /// Every slot, defined or not (e.g. to move the parameters to a device).
+  std::vector<torch::Tensor*> slots();
 };
 
 /// Initial parameters (spec §7.2): s = max(a^α / max_i|W_ij|^(1-α), 1e-5) with a and max|W| clamped
 /// at ≥ 1e-5, a from `act` and max|W| over the key layer's own weight (q, up, o, down); s_out keeps
-/// group 0 of each KV head under GQA; s_qkt = 1. Compensation only when `with_compensation`.
+/// group 0 of each KV head under GQA; s_qkt = 1; shifts (options.shifts) = 0 on the qkv, fc1 and
+/// out pairs that are on. Compensation only when `with_compensation`.
 TransformParams init_transform(const model::DecoderBlock& fp, const ActivationAbsMax& act,
                                const model::AttentionDims& dims, const LearnedOptions& options,
                                bool with_compensation);

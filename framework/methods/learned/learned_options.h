@@ -51,6 +51,8 @@ struct LearnedOptions {
   double let_lr = 5e-3;
   double alpha = 0.5;            // LET init: s = max|x|^α / max|W|^(1-α)
   LetPairs pairs;
+  bool shifts = false;           // AffineQuant: trainable shifts δ (init 0) on the qkv, fc1 and out pairs;
+                                 // OmniQuant / ABQ-LLM keep them off on LLaMA (spec §7.3, §19.3)
 
   bool compensation = false;     // rank-1 a·b on down_proj (ABQ-LLM)
   int64_t compensation_first = 3;  // blocks 0 .. first-1

@@ -1,6 +1,6 @@
 // calibrate_learned on a tiny random LLaMA: the engine around the trainer. References: an RTN
 // baseline computed directly with quant::fake_quant; the fp model itself for output preservation
-// of the transforms; an uninterrupted run for the resume.
+// of the transforms and shifts; an uninterrupted run for the resume (with and without shifts).
 #include "framework/calib/calibrate_learned.h"
 
 #include <unistd.h>
@@ -52,6 +52,37 @@ std::string fresh_dir(const std::string& name) {
   return dir.string();
 }
 
+// AffineQuant with its shifts (configs/methods/affinequant.yaml, ln matrices as in its weight-only scripts).
+methods::LearnedOptions affine_shift_options(int64_t epochs) {
+  methods::LearnedOptions o;
+  o.epochs = epochs;
+  o.let = true;
+  o.shifts = true;
+  o.affine.ln_matrix = o.affine.out_matrix = true;
+  o.affine.stability_factor = 0.01;
+  o.loss.aug_mse = true;
+  return o;
+}
+
+// Every tensor of blocks 0..n-1 equal, bit for bit, including the ones calibration adds.
+void expect_same_blocks(const model::LlamaModel& got, const model::LlamaModel& want, size_t n) {
+  auto same = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return a.defined() == b.defined() && (!a.defined() || torch::equal(a, b));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const auto& g = got.weights().layers[i];
+    const auto& w = want.weights().layers[i];
+    for (auto kind : model::all_linear_kinds()) {
+      EXPECT_TRUE(same(g.linear(kind).weight, w.linear(kind).weight)) << "block " << i << " " << model::linear_name(kind);
+      EXPECT_TRUE(same(g.linear(kind).bias, w.linear(kind).bias)) << "block " << i << " " << model::linear_name(kind) << " bias";
+    }
+    EXPECT_TRUE(same(g.input_norm, w.input_norm) && same(g.post_attention_norm, w.post_attention_norm)) << "block " << i;
+    EXPECT_TRUE(same(g.attn_input_bias, w.attn_input_bias) && same(g.mlp_input_bias, w.mlp_input_bias)) << "block " << i;
+    EXPECT_TRUE(same(g.attn_input_transform, w.attn_input_transform) && same(g.mlp_input_transform, w.mlp_input_transform))
+        << "block " << i;
+  }
+}
+
 double logits_mse(const model::LlamaModel& a, const model::LlamaModel& b, const torch::Tensor& tokens) {
   torch::NoGradGuard g;
   return (a.forward(tokens) - b.forward(tokens)).square().mean().item<double>();
@@ -100,29 +131,56 @@ TEST(CalibrateLearned, TransformsAloneKeepTheFpFunction) {
   EXPECT_TRUE(m.weights().layers[0].attn_input_transform.defined());
 }
 
-TEST(CalibrateLearned, ResumeAfterAKillIsBitIdentical) {
+TEST(CalibrateLearned, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
+  // The shifts' equivalence is exact (spec §19.3): with weights and activations unquantized the
+  // calibrated model computes the fp function, through the norm input biases and linear biases
+  // the shifts leave in every block.
+  set_log_level(LogLevel::warn);
+  auto fp = model::make_random_model(tiny_config(2), 4);
+  auto m = model::make_random_model(tiny_config(2), 4);
+  auto o = affine_shift_options(2);
+  o.pairs.qkt = false;
+  o.lwc = false;
+  SpecForSite none = [](const std::string&) { return quant::QuantSpec{}; };  // bits 16
+  calibrate_learned(m, none, o, windows());
+  const auto& b = m.weights().layers[1];
+  ASSERT_TRUE(b.attn_input_bias.defined() && b.mlp_input_bias.defined())
+      << "the trained shifts' norm input biases must reach the model";
+  EXPECT_GT(b.attn_input_bias.abs().max().item<double>(), 0.0) << "Adam moves the shifts off zero";
+  EXPECT_TRUE(b.o_proj.bias.defined() && b.gate_proj.bias.defined());
+  const auto probe = torch::randint(0, 64, {1, 16}, torch::kInt64);
+  torch::NoGradGuard g;
+  const auto want = fp.forward(probe);
+  EXPECT_LE((m.forward(probe) - want).abs().max().item<double>(), 1e-4 * want.abs().max().item<double>());
+}
+
+// A run killed after block 1 and resumed from its checkpoint ends where an uninterrupted one does.
+void expect_resume_is_bit_identical(const methods::LearnedOptions& o, const std::string& name) {
   set_log_level(LogLevel::warn);
   const auto calib = windows();
   auto whole = model::make_random_model(tiny_config(3), 6);
-  calibrate_learned(whole, w3a8(), abq_options(2), calib);
+  calibrate_learned(whole, w3a8(), o, calib);
 
-  const auto dir = fresh_dir("resume");
+  const auto dir = fresh_dir(name);
   auto killed = model::make_random_model(tiny_config(3), 6);
   CalibOptions stop_after_1;
   stop_after_1.checkpoint_dir = dir;
   stop_after_1.after_block = [](int64_t block) { return block < 1; };
-  EXPECT_FALSE(calibrate_learned(killed, w3a8(), abq_options(2), calib, stop_after_1).completed);
+  EXPECT_FALSE(calibrate_learned(killed, w3a8(), o, calib, stop_after_1).completed);
 
   auto resumed = model::make_random_model(tiny_config(3), 6);
   CalibOptions resume;
   resume.checkpoint_dir = dir;
-  auto report = calibrate_learned(resumed, w3a8(), abq_options(2), calib, resume);
+  auto report = calibrate_learned(resumed, w3a8(), o, calib, resume);
   EXPECT_TRUE(report.completed);
   EXPECT_EQ(report.resumed_at_block, 2);
-  for (size_t i = 0; i < 3; ++i)
-    for (auto kind : model::all_linear_kinds())
-      EXPECT_TRUE(torch::equal(resumed.weights().layers[i].linear(kind).weight, whole.weights().layers[i].linear(kind).weight))
-          << "block " << i;
+  expect_same_blocks(resumed, whole, 3);
+}
+
+TEST(CalibrateLearned, ResumeAfterAKillIsBitIdentical) { expect_resume_is_bit_identical(abq_options(2), "resume"); }
+
+TEST(CalibrateLearned, ResumeWithShiftsIsBitIdentical) {
+  expect_resume_is_bit_identical(affine_shift_options(2), "resume_shifts");
 }
 
 TEST(CalibrateLearned, NonFiniteLossRestartsThenFallsBackToRtn) {

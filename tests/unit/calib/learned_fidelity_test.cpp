@@ -4,7 +4,8 @@
 // abq-llm-algorithm.md §4-§11, §18, §19). Same block weights, same inputs; checked here:
 //   the fp teacher (block output and head-mean attention), the activation abs-max statistics that
 //   initialise LET, the loss of every optimizer step (the first one is the initialisation's loss),
-//   and every learned parameter after the last step.
+//   and every learned parameter after the last step: LWC factors, scales, matrices and, for the
+//   AffineQuant cases, the shifts (bytedance/AffineQuant models/transformation.py semantics).
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -74,7 +75,10 @@ LearnedOptions options_of(const json& c) {
   o.let = c.at("let").get<bool>();
   o.pairs.fc2 = c.at("fc2").get<bool>();
   o.compensation = c.at("comp").get<bool>();
-  o.affine.out_matrix = o.affine.qk_matrix = c.at("affine").get<bool>();
+  o.affine.ln_matrix = c.at("ln_matrix").get<bool>();
+  o.affine.out_matrix = c.at("out_matrix").get<bool>();
+  o.affine.qk_matrix = c.at("qk_matrix").get<bool>();
+  o.shifts = c.at("shifts").get<bool>();
   o.affine.stability_factor = c.at("sf").get<double>();
   o.loss.aug_mse = c.at("aug").get<bool>();
   o.loss.dlc = c.at("dlc").get<bool>();
@@ -197,7 +201,7 @@ std::string case_name(const ::testing::TestParamInfo<int>& info) {
   return fixture().at("cases").at(size_t(info.param)).at("name").get<std::string>();
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, LearnedFidelity, ::testing::Range(0, 4), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, LearnedFidelity, ::testing::Range(0, 5), case_name);
 
 }  // namespace
 }  // namespace abq::methods
