@@ -46,5 +46,10 @@ function(abq_test name)
   if(NOT labels)
     set(labels unit)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${labels}")
+  # Scratch files go under the build tree, not /tmp: std::filesystem::temp_directory_path() and
+  # ::testing::TempDir() (gtest >= 1.12, after TEST_TMPDIR) read TMPDIR; CLI runs a test starts inherit it.
+  set(scratch "${PROJECT_BINARY_DIR}/test-tmp")
+  file(MAKE_DIRECTORY "${scratch}")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS "${labels}" ENVIRONMENT "TMPDIR=${scratch}")
 endfunction()

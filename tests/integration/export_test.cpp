@@ -12,7 +12,9 @@
 #include <fstream>
 #include <vector>
 
+#include "framework/core/error.h"
 #include "framework/io/safetensors.h"
+#include "framework/model/llama_model.h"
 #include "framework/pipeline/export_model.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/pipeline/run_experiment.h"
@@ -96,4 +98,35 @@ TEST(Export, TokenLocalRule) {
   s.granularity = Granularity::per_tensor;
   s.dynamic = true;
   EXPECT_TRUE(abq::pipeline::token_local(s));  // not quantized
+}
+
+// What an HF LLaMA folder cannot hold is refused with the layer named, before any file is written:
+// an online transform (rotation, AffineQuant matrices) and a norm input bias (learned shifts).
+TEST(Export, RefusesOnlineTransformsAndNormInputBiases) {
+  abq::model::LlamaConfig c;
+  c.vocab_size = 32;
+  c.hidden_size = 16;
+  c.intermediate_size = 32;
+  c.num_layers = 2;
+  c.num_heads = 2;
+  c.num_kv_heads = 2;
+  const auto fp = abq::model::make_random_model(c, 3, torch::kFloat32);
+  auto expect_refused = [](const abq::model::LlamaModel& m, const std::string& what) {
+    const std::string dir = temp_dir() + "/refused";
+    try {
+      abq::pipeline::export_model(m, {}, dir);
+      ADD_FAILURE() << "exported a model with " << what;
+    } catch (const abq::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("layer 1"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir + "/model.safetensors"));
+    fs::remove_all(fs::path(dir).parent_path());
+  };
+  auto rotated = fp;
+  rotated.weights().layers[1].mlp_input_transform = torch::eye(16);
+  expect_refused(rotated, "online transforms");
+  auto shifted = fp;
+  shifted.weights().layers[1].attn_input_bias = torch::zeros({16});
+  expect_refused(shifted, "norm input biases");
 }
