@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/calib/tiny_config.h"
+#include "tests/support/tiny_llama_config.h"
 
 #include "framework/core/error.h"
 #include "framework/core/log.h"
@@ -103,8 +103,8 @@ class CalibrateBlockwise : public ::testing::Test {
 };
 
 TEST_F(CalibrateBlockwise, RtnThroughTheEngineEqualsRtnOnTheFpWeights) {
-  auto fp = model::make_random_model(tiny_config(2), 1);
-  auto m = model::make_random_model(tiny_config(2), 1);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 1);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 1);
   methods::RtnQuantizer rtn;
   const auto report = calibrate_blockwise(m, all_w3(), rtn, calibration_windows());
   EXPECT_TRUE(report.completed);
@@ -123,7 +123,7 @@ TEST_F(CalibrateBlockwise, RtnThroughTheEngineEqualsRtnOnTheFpWeights) {
 }
 
 TEST_F(CalibrateBlockwise, HessiansAreThoseOfTheQuantizedChainInputs) {
-  auto m = model::make_random_model(tiny_config(2), 2);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 2);
   methods::RtnQuantizer rtn;
   RecordingQuantizer recorder(rtn);
   const auto windows = calibration_windows();
@@ -148,8 +148,8 @@ TEST_F(CalibrateBlockwise, HessiansAreThoseOfTheQuantizedChainInputs) {
 }
 
 TEST_F(CalibrateBlockwise, BlockStatsMatchIndependentChains) {
-  auto fp = model::make_random_model(tiny_config(2), 3);
-  auto m = model::make_random_model(tiny_config(2), 3);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 3);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 3);
   methods::GptqQuantizer gptq;
   const auto windows = calibration_windows();
   const auto report = calibrate_blockwise(m, all_w3(), gptq, windows);
@@ -169,8 +169,8 @@ TEST_F(CalibrateBlockwise, BlockStatsMatchIndependentChains) {
 }
 
 TEST_F(CalibrateBlockwise, ActivationHooksApplyOnTheQuantizedStreamOnly) {
-  auto fp = model::make_random_model(tiny_config(2), 10);
-  auto m = model::make_random_model(tiny_config(2), 10);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 10);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 10);
   quant::QuantSpec a4;
   a4.bits = 4;
   a4.granularity = quant::Granularity::per_token;
@@ -199,8 +199,8 @@ TEST_F(CalibrateBlockwise, ActivationHooksApplyOnTheQuantizedStreamOnly) {
 }
 
 TEST_F(CalibrateBlockwise, GptqLowersTheLayerLossBelowRtn) {
-  auto a = model::make_random_model(tiny_config(2), 4);
-  auto b = model::make_random_model(tiny_config(2), 4);
+  auto a = model::make_random_model(test::tiny_llama_config(2), 4);
+  auto b = model::make_random_model(test::tiny_llama_config(2), 4);
   methods::RtnQuantizer rtn;
   methods::GptqQuantizer gptq;
   const auto windows = calibration_windows();
@@ -218,15 +218,15 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
   const auto windows = calibration_windows();
   methods::GptqQuantizer gptq;
 
-  auto full = model::make_random_model(tiny_config(3), 5);
+  auto full = model::make_random_model(test::tiny_llama_config(3), 5);
   CalibOptions full_options;
   full_options.checkpoint_dir = fresh_dir("full");
   const auto full_report = calibrate_blockwise(full, all_w3(), gptq, windows, full_options);
 
   // "Kill" after block 0 is committed.
   const auto dir = fresh_dir("killed");
-  auto killed = model::make_random_model(tiny_config(3), 5);
-  const auto fp = model::make_random_model(tiny_config(3), 5);
+  auto killed = model::make_random_model(test::tiny_llama_config(3), 5);
+  const auto fp = model::make_random_model(test::tiny_llama_config(3), 5);
   CalibOptions options;
   options.checkpoint_dir = dir;
   options.after_block = [](int64_t block) { return block < 0; };
@@ -239,7 +239,7 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/streams_0.bin"));
 
   // A new process: a fresh fp model, the same directory.
-  auto resumed = model::make_random_model(tiny_config(3), 5);
+  auto resumed = model::make_random_model(test::tiny_llama_config(3), 5);
   options.after_block = nullptr;
   const auto report = calibrate_blockwise(resumed, all_w3(), gptq, windows, options);
   EXPECT_TRUE(report.completed);
@@ -259,7 +259,7 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/streams_0.bin"));  // superseded streams are removed
 
   // Running again on a finished directory only reloads the baked weights.
-  auto again = model::make_random_model(tiny_config(3), 5);
+  auto again = model::make_random_model(test::tiny_llama_config(3), 5);
   const auto done = calibrate_blockwise(again, all_w3(), gptq, windows, options);
   EXPECT_TRUE(done.completed);
   EXPECT_EQ(done.resumed_at_block, 3);
@@ -271,9 +271,9 @@ TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
   methods::RtnQuantizer rtn;
   CalibOptions options;
   options.checkpoint_dir = fresh_dir("other_run");
-  auto a = model::make_random_model(tiny_config(2), 6);
+  auto a = model::make_random_model(test::tiny_llama_config(2), 6);
   calibrate_blockwise(a, all_w3(), rtn, windows, options);
-  auto b = model::make_random_model(tiny_config(2), 6);
+  auto b = model::make_random_model(test::tiny_llama_config(2), 6);
   SpecForSite w4 = [](const std::string&) {
     auto s = w3();
     s.bits = 4;
@@ -289,8 +289,8 @@ TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
 }
 
 TEST_F(CalibrateBlockwise, NonFiniteBlockIsRedoneWithRtnAndReported) {
-  auto fp = model::make_random_model(tiny_config(2), 7);
-  auto m = model::make_random_model(tiny_config(2), 7);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 7);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 7);
   methods::GptqQuantizer gptq;
   NanAtSite faulty(gptq, "layers.1.self_attn.o_proj.weight");
   set_log_level(LogLevel::error);  // the fallback warning is expected here
@@ -314,8 +314,8 @@ TEST_F(CalibrateBlockwise, NonFiniteBlockIsRedoneWithRtnAndReported) {
 }
 
 TEST_F(CalibrateBlockwise, DisabledSitesStayFloatingPoint) {
-  auto fp = model::make_random_model(tiny_config(2), 8);
-  auto m = model::make_random_model(tiny_config(2), 8);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 8);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 8);
   methods::GptqQuantizer gptq;
   SpecForSite only_mlp = [](const std::string& site) {
     return site.find(".mlp.") != std::string::npos ? w3() : quant::QuantSpec{};
@@ -327,7 +327,7 @@ TEST_F(CalibrateBlockwise, DisabledSitesStayFloatingPoint) {
 }
 
 TEST_F(CalibrateBlockwise, BadCalibrationWindowIsAnError) {
-  auto m = model::make_random_model(tiny_config(2), 9);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 9);
   methods::RtnQuantizer rtn;
   try {
     calibrate_blockwise(m, all_w3(), rtn, {torch::zeros({16}, torch::kInt64)});

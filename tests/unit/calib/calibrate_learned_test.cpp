@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/calib/tiny_config.h"
+#include "tests/support/tiny_llama_config.h"
 
 #include "framework/core/log.h"
 #include "framework/methods/learned/block_transform.h"
@@ -90,8 +90,8 @@ double logits_mse(const model::LlamaModel& a, const model::LlamaModel& b, const 
 
 TEST(CalibrateLearned, TrainingBeatsRoundToNearest) {
   set_log_level(LogLevel::warn);
-  auto fp = model::make_random_model(tiny_config(2), 3);
-  auto learned = model::make_random_model(tiny_config(2), 3);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 3);
+  auto learned = model::make_random_model(test::tiny_llama_config(2), 3);
   const auto calib = windows();
   auto report = calibrate_learned(learned, w3a8(), abq_options(6), calib);
   EXPECT_TRUE(report.completed);
@@ -99,7 +99,7 @@ TEST(CalibrateLearned, TrainingBeatsRoundToNearest) {
   for (const auto& b : report.blocks) EXPECT_LT(b.final_loss, b.first_loss) << "block " << b.block;
   // Reference: round-to-nearest W3 on the fp weights (quant::fake_quant), no training. Compared on
   // the weights alone (no activation quantization on either model): training must land closer.
-  auto rtn = model::make_random_model(tiny_config(2), 3);
+  auto rtn = model::make_random_model(test::tiny_llama_config(2), 3);
   torch::NoGradGuard g;
   quant::QuantSpec s;
   s.bits = 3;
@@ -116,8 +116,8 @@ TEST(CalibrateLearned, TrainingBeatsRoundToNearest) {
 TEST(CalibrateLearned, MixedPrecisionTrainsCloseToFp32) {
   set_log_level(LogLevel::warn);
   const auto calib = windows();
-  auto fp32 = model::make_random_model(tiny_config(2), 3);
-  auto mixed = model::make_random_model(tiny_config(2), 3);
+  auto fp32 = model::make_random_model(test::tiny_llama_config(2), 3);
+  auto mixed = model::make_random_model(test::tiny_llama_config(2), 3);
   auto options = abq_options(4);
   const auto full = calibrate_learned(fp32, w3a8(), options, calib);
   options.amp = true;
@@ -139,8 +139,8 @@ TEST(CalibrateLearned, TransformsAloneKeepTheFpFunction) {
   // Every transformation except the q/k pair and the compensation is exact (spec §7.1); with qk off and weights /
   // activations unquantized the baked model must compute the fp function.
   set_log_level(LogLevel::warn);
-  auto fp = model::make_random_model(tiny_config(2), 4);
-  auto m = model::make_random_model(tiny_config(2), 4);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 4);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 4);
   auto o = abq_options(2);
   o.pairs.qkt = false;
   o.compensation = false;  // a trained a·b changes the function by design
@@ -161,8 +161,8 @@ TEST(CalibrateLearned, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
   // calibrated model computes the fp function, through the norm input biases and linear biases
   // the shifts leave in every block.
   set_log_level(LogLevel::warn);
-  auto fp = model::make_random_model(tiny_config(2), 4);
-  auto m = model::make_random_model(tiny_config(2), 4);
+  auto fp = model::make_random_model(test::tiny_llama_config(2), 4);
+  auto m = model::make_random_model(test::tiny_llama_config(2), 4);
   auto o = affine_shift_options(2);
   o.pairs.qkt = false;
   o.lwc = false;
@@ -183,17 +183,17 @@ TEST(CalibrateLearned, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
 void expect_resume_is_bit_identical(const methods::LearnedOptions& o, const std::string& name) {
   set_log_level(LogLevel::warn);
   const auto calib = windows();
-  auto whole = model::make_random_model(tiny_config(3), 6);
+  auto whole = model::make_random_model(test::tiny_llama_config(3), 6);
   calibrate_learned(whole, w3a8(), o, calib);
 
   const auto dir = fresh_dir(name);
-  auto killed = model::make_random_model(tiny_config(3), 6);
+  auto killed = model::make_random_model(test::tiny_llama_config(3), 6);
   CalibOptions stop_after_1;
   stop_after_1.checkpoint_dir = dir;
   stop_after_1.after_block = [](int64_t block) { return block < 1; };
   EXPECT_FALSE(calibrate_learned(killed, w3a8(), o, calib, stop_after_1).completed);
 
-  auto resumed = model::make_random_model(tiny_config(3), 6);
+  auto resumed = model::make_random_model(test::tiny_llama_config(3), 6);
   CalibOptions resume;
   resume.checkpoint_dir = dir;
   auto report = calibrate_learned(resumed, w3a8(), o, calib, resume);
@@ -210,7 +210,7 @@ TEST(CalibrateLearned, ResumeWithShiftsIsBitIdentical) {
 
 TEST(CalibrateLearned, NonFiniteLossRestartsThenFallsBackToRtn) {
   set_log_level(LogLevel::error);
-  auto m = model::make_random_model(tiny_config(1), 8);
+  auto m = model::make_random_model(test::tiny_llama_config(1), 8);
   auto o = abq_options(1);
   o.let_lr = 1e30;  // the first step blows the scales up: non-finite parameters
   o.lwc_lr = 1e30;
@@ -221,7 +221,7 @@ TEST(CalibrateLearned, NonFiniteLossRestartsThenFallsBackToRtn) {
   ASSERT_EQ(report.fallbacks.size(), 2u);
   EXPECT_EQ(report.fallbacks.back().to, "rtn");
   EXPECT_EQ(report.blocks[0].restarts, 1);
-  auto fp = model::make_random_model(tiny_config(1), 8);
+  auto fp = model::make_random_model(test::tiny_llama_config(1), 8);
   quant::QuantSpec s;
   s.bits = 3;
   for (auto kind : model::all_linear_kinds())

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/calib/tiny_config.h"
+#include "tests/support/tiny_llama_config.h"
 
 #include "framework/calib/block_checkpoint.h"
 #include "framework/methods/learned/block_transform.h"
@@ -150,7 +150,7 @@ TEST(LearnedShifts, ZeroInitialisedTrainableAndOnlyWhenAsked) {
 }
 
 TEST(LearnedShifts, CheckpointRestoresTheBiasesShiftsAdd) {
-  auto model = model::make_random_model(calib::tiny_config(2), 3);
+  auto model = model::make_random_model(test::tiny_llama_config(2), 3);
   torch::manual_seed(14);
   auto& b = model.weights().layers[0];
   b.attn_input_bias = torch::randn({32});
@@ -163,7 +163,7 @@ TEST(LearnedShifts, CheckpointRestoresTheBiasesShiftsAdd) {
   std::filesystem::remove_all(dir);
   calib::save_block_checkpoint(dir, "fingerprint", 0, model, streams, {});
 
-  auto fresh = model::make_random_model(calib::tiny_config(2), 3);  // no biases, no online transforms
+  auto fresh = model::make_random_model(test::tiny_llama_config(2), 3);  // no biases, no online transforms
   ASSERT_TRUE(calib::load_block_checkpoint(dir, "fingerprint", fresh, torch::kCPU).has_value());
   const auto& r = fresh.weights().layers[0];
   for (const auto& [got, want] : std::vector<std::pair<torch::Tensor, torch::Tensor>>{

@@ -7,21 +7,10 @@
 #include "framework/core/error.h"
 #include "framework/methods/corrections/smoothquant.h"
 #include "framework/model/rms_norm.h"
+#include "tests/support/tiny_llama_config.h"
 
 namespace abq::methods {
 namespace {
-
-model::LlamaConfig tiny_config() {
-  model::LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.rms_eps = 1e-5;
-  return c;
-}
 
 std::vector<torch::Tensor> calibration_tokens(uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);
@@ -87,7 +76,7 @@ TEST(SmoothQuantScales, FoldingScalesNormAndColumns) {
 }
 
 TEST(CollectInputAbsmax, MatchesDefinitionAndRestoresHooks) {
-  auto m = model::make_random_model(tiny_config(), 3);
+  auto m = model::make_random_model(test::tiny_llama_config(), 3);
   int calls = 0;
   m.set_activation_hook("layers.1.self_attn.k", [&calls](const torch::Tensor& x) {
     ++calls;
@@ -122,7 +111,7 @@ TEST(CollectInputAbsmax, MatchesDefinitionAndRestoresHooks) {
 }
 
 TEST(SmoothQuant, PreservesFp32Output) {
-  auto m = model::make_random_model(tiny_config(), 21);
+  auto m = model::make_random_model(test::tiny_llama_config(), 21);
   auto before = m.forward(eval_tokens());
   SmoothQuant sq;
   EXPECT_EQ(sq.name(), "smoothquant");
@@ -130,7 +119,7 @@ TEST(SmoothQuant, PreservesFp32Output) {
   auto after = m.forward(eval_tokens());
   EXPECT_LT(rel_diff(after, before), 1e-5);
   // The transform did something: norms and linears moved.
-  auto fresh = model::make_random_model(tiny_config(), 21);
+  auto fresh = model::make_random_model(test::tiny_llama_config(), 21);
   EXPECT_FALSE(torch::allclose(m.weights().layers[0].input_norm, fresh.weights().layers[0].input_norm));
   EXPECT_FALSE(torch::allclose(m.weights().layers[1].up_proj.weight, fresh.weights().layers[1].up_proj.weight));
   // o_proj and down_proj are not smoothed.
@@ -139,7 +128,7 @@ TEST(SmoothQuant, PreservesFp32Output) {
 }
 
 TEST(SmoothQuant, PreservesFp64OutputWithBiasAndTiedEmbeddings) {
-  auto config = tiny_config();
+  auto config = test::tiny_llama_config();
   config.attention_bias = true;
   config.tie_embeddings = true;
   auto m = model::make_random_model(config, 22, torch::kFloat64);
@@ -151,8 +140,8 @@ TEST(SmoothQuant, PreservesFp64OutputWithBiasAndTiedEmbeddings) {
 }
 
 TEST(SmoothQuant, ScalesFollowFormulaOnCollectedStatistics) {
-  auto m = model::make_random_model(tiny_config(), 23);
-  const auto fresh = model::make_random_model(tiny_config(), 23);
+  auto m = model::make_random_model(test::tiny_llama_config(), 23);
+  const auto fresh = model::make_random_model(test::tiny_llama_config(), 23);
   auto tokens = calibration_tokens(8);
   auto stats = collect_input_absmax(m, tokens);
   SmoothQuant sq(SmoothQuantOptions{0.5});
@@ -176,7 +165,7 @@ TEST(SmoothQuant, ScalesFollowFormulaOnCollectedStatistics) {
 }
 
 TEST(SmoothQuant, ReducesPlantedActivationOutlier) {
-  auto m = model::make_random_model(tiny_config(), 24);
+  auto m = model::make_random_model(test::tiny_llama_config(), 24);
   {
     torch::NoGradGuard guard;
     // Channel 5 of both norms in layer 0 becomes a 40x outlier channel at q/k/v and gate/up inputs.
@@ -200,7 +189,7 @@ TEST(SmoothQuant, ReducesPlantedActivationOutlier) {
 
 TEST(SmoothQuant, PreservesOutputOnCuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device (CPU-only LibTorch or no GPU)";
-  auto m = model::make_random_model(tiny_config(), 26);
+  auto m = model::make_random_model(test::tiny_llama_config(), 26);
   m.to(torch::Device(torch::kCUDA), torch::kFloat32);
   auto before = m.forward(eval_tokens());
   std::vector<torch::Tensor> tokens;
@@ -217,7 +206,7 @@ TEST(SmoothQuant, RejectsAlphaOutsideUnitInterval) {
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "smoothquant: alpha must be in [0, 1], got 1.5");
   }
-  auto m = model::make_random_model(tiny_config(), 25);
+  auto m = model::make_random_model(test::tiny_llama_config(), 25);
   try {
     SmoothQuant().apply(m, {torch::zeros({4}, torch::kLong)});
     FAIL() << "expected abq::Error";

@@ -5,25 +5,14 @@
 
 #include "framework/model/decoder_block.h"
 #include "framework/model/llama_model.h"
+#include "tests/support/tiny_llama_config.h"
 
 namespace abq::model {
 namespace {
 
-LlamaConfig config() {
-  LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.rms_eps = 1e-5;
-  return c;
-}
-
 TEST(DecoderBlock, NormInputBiasIsAddedBeforeTheOnlineTransform) {
   torch::manual_seed(3);
-  auto m = make_random_model(config(), 5, torch::kFloat64);
+  auto m = make_random_model(test::tiny_llama_config(), 5, torch::kFloat64);
   DecoderBlock b = m.weights().layers[0];
   const int64_t C = 32;
   b.attn_input_bias = torch::randn({C}, torch::kFloat64);
@@ -50,8 +39,8 @@ TEST(DecoderBlock, NormInputBiasIsAddedBeforeTheOnlineTransform) {
 }
 
 TEST(DecoderBlock, KvCacheForwardAppliesTheNormInputBiases) {
-  auto m = make_random_model(config(), 7);
-  auto plain = make_random_model(config(), 7);
+  auto m = make_random_model(test::tiny_llama_config(), 7);
+  auto plain = make_random_model(test::tiny_llama_config(), 7);
   torch::manual_seed(4);
   for (auto& b : m.weights().layers) {
     b.attn_input_bias = 0.5 * torch::randn({32});

@@ -6,21 +6,10 @@
 
 #include "framework/core/error.h"
 #include "framework/model/llama_model.h"
+#include "tests/support/tiny_llama_config.h"
 
 namespace abq::model {
 namespace {
-
-LlamaConfig config(int64_t kv_heads) {
-  LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = kv_heads;
-  c.rms_eps = 1e-5;
-  return c;
-}
 
 std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -77,13 +66,13 @@ const std::vector<std::vector<int64_t>> kChoices = {{29, 11}, {2, 40, 7, 7, 1}, 
 
 TEST(KvCache, ReuseEqualsTheFullForwardForGqaAndMha) {
   for (int64_t kv_heads : {2, 4}) {
-    auto m = make_random_model(config(kv_heads), 7);
+    auto m = make_random_model(test::tiny_llama_config(2, kv_heads), 7);
     EXPECT_LT(max_reuse_error(m, kPrefix, kChoices), 1e-5) << "Hkv=" << kv_heads;
   }
 }
 
 TEST(KvCache, ReuseIsExactWithTokenLocalHooksOnly) {
-  auto m = make_random_model(config(2), 11);
+  auto m = make_random_model(test::tiny_llama_config(2, 2), 11);
   hook_every_site(m, round_per_token);
   EXPECT_LT(max_reuse_error(m, kPrefix, kChoices), 1e-5);
   // A range over the whole tensor sees the other tokens, so prefix-only and full forwards differ.
@@ -92,7 +81,7 @@ TEST(KvCache, ReuseIsExactWithTokenLocalHooksOnly) {
 }
 
 TEST(KvCache, PrefixesOfDifferentLengthsInOneBatch) {
-  auto m = make_random_model(config(2), 3);
+  auto m = make_random_model(test::tiny_llama_config(2, 2), 3);
   torch::NoGradGuard no_grad;
   const std::vector<std::vector<int64_t>> prefixes = {{5, 6, 7, 8, 9}, {10, 11}};
   auto pre = m.prefill(padded(prefixes), {5, 2});
@@ -112,7 +101,7 @@ TEST(KvCache, PrefixesOfDifferentLengthsInOneBatch) {
 }
 
 TEST(KvCache, ErrorsNameTheMismatch) {
-  auto m = make_random_model(config(2), 3);
+  auto m = make_random_model(test::tiny_llama_config(2, 2), 3);
   auto pre = m.prefill(padded({{1, 2, 3}, {4, 5}}), {3, 2});
   try {
     m.forward_with_prefix(pre.cache, padded({{6}}));

@@ -6,24 +6,13 @@
 #include "framework/core/error.h"
 #include "framework/model/llama_model.h"
 #include "tests/unit/model/reference_loops.h"
+#include "tests/support/tiny_llama_config.h"
 
 namespace abq::model {
 namespace {
 
 using reference::to_vec;
 using reference::Vec;
-
-LlamaConfig tiny_config() {
-  LlamaConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.rms_eps = 1e-5;
-  return c;
-}
 
 torch::Tensor tiny_tokens() {
   return torch::tensor({3, 17, 42, 5, 63, 0, 8, 29, 11, 2, 40, 7}, torch::kLong).reshape({2, 6});
@@ -63,7 +52,7 @@ double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST(LlamaModel, ForwardMatchesLoopReference) {
   for (bool bias : {false, true}) {
-    auto config = tiny_config();
+    auto config = test::tiny_llama_config();
     config.attention_bias = bias;
     auto model = make_random_model(config, 11, torch::kFloat64);
     auto tokens = tiny_tokens();
@@ -79,15 +68,15 @@ TEST(LlamaModel, ForwardMatchesLoopReference) {
 }
 
 TEST(LlamaModel, Fp32MatchesFp64) {
-  auto m32 = make_random_model(tiny_config(), 12, torch::kFloat32);
-  auto m64 = make_random_model(tiny_config(), 12, torch::kFloat64);
+  auto m32 = make_random_model(test::tiny_llama_config(), 12, torch::kFloat32);
+  auto m64 = make_random_model(test::tiny_llama_config(), 12, torch::kFloat64);
   EXPECT_EQ(m32.forward(tiny_tokens()).scalar_type(), torch::kFloat32);
   EXPECT_LT(rel_diff(m32.forward(tiny_tokens()), m64.forward(tiny_tokens())), 1e-5);
 }
 
 TEST(LlamaModel, SeededInitIsDeterministic) {
-  auto a = make_random_model(tiny_config(), 5), b = make_random_model(tiny_config(), 5);
-  auto c = make_random_model(tiny_config(), 6);
+  auto a = make_random_model(test::tiny_llama_config(), 5), b = make_random_model(test::tiny_llama_config(), 5);
+  auto c = make_random_model(test::tiny_llama_config(), 6);
   EXPECT_TRUE(torch::equal(a.weights().layers[1].down_proj.weight, b.weights().layers[1].down_proj.weight));
   EXPECT_FALSE(torch::equal(a.weights().layers[1].down_proj.weight, c.weights().layers[1].down_proj.weight));
   // Norm weights scatter around 1 (non-trivial per-channel scales).
@@ -97,7 +86,7 @@ TEST(LlamaModel, SeededInitIsDeterministic) {
 }
 
 TEST(LlamaModel, BlockByBlockEqualsFinalHidden) {
-  auto model = make_random_model(tiny_config(), 13);
+  auto model = make_random_model(test::tiny_llama_config(), 13);
   auto tokens = tiny_tokens();
   auto x = model.embed(tokens);
   EXPECT_EQ(x.sizes(), (std::vector<int64_t>{2, 6, 32}));
@@ -108,8 +97,8 @@ TEST(LlamaModel, BlockByBlockEqualsFinalHidden) {
 }
 
 TEST(LlamaModel, GqaEqualsMhaWithRepeatedKvWeights) {
-  auto gqa = make_random_model(tiny_config(), 14, torch::kFloat64);
-  auto mha_config = tiny_config();
+  auto gqa = make_random_model(test::tiny_llama_config(), 14, torch::kFloat64);
+  auto mha_config = test::tiny_llama_config();
   mha_config.num_kv_heads = 4;
   auto weights = gqa.weights();
   const int64_t D = gqa.config().head_dim, C = gqa.config().hidden_size, group = 2;
@@ -123,7 +112,7 @@ TEST(LlamaModel, GqaEqualsMhaWithRepeatedKvWeights) {
 }
 
 TEST(LlamaModel, TiedEmbeddingsShareStorage) {
-  auto config = tiny_config();
+  auto config = test::tiny_llama_config();
   config.tie_embeddings = true;
   auto model = make_random_model(config, 15);
   const auto& w = model.weights();
@@ -136,11 +125,11 @@ TEST(LlamaModel, TiedEmbeddingsShareStorage) {
 }
 
 TEST(LlamaModel, WrongShapeMessageIsPinned) {
-  auto model = make_random_model(tiny_config(), 16);
+  auto model = make_random_model(test::tiny_llama_config(), 16);
   auto weights = model.weights();
   weights.layers[1].down_proj.weight = torch::zeros({64, 32});
   try {
-    LlamaModel bad(tiny_config(), weights);
+    LlamaModel bad(test::tiny_llama_config(), weights);
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.message(),
@@ -149,7 +138,7 @@ TEST(LlamaModel, WrongShapeMessageIsPinned) {
   weights = model.weights();
   weights.layers[0].k_proj.weight = torch::zeros({32, 32});
   try {
-    LlamaModel bad(tiny_config(), weights);
+    LlamaModel bad(test::tiny_llama_config(), weights);
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.message(),
@@ -158,12 +147,12 @@ TEST(LlamaModel, WrongShapeMessageIsPinned) {
   weights = model.weights();
   weights.norm = torch::Tensor();
   try {
-    LlamaModel bad(tiny_config(), weights);
+    LlamaModel bad(test::tiny_llama_config(), weights);
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "tensor 'norm.weight' is missing; expected [C] = [32]");
   }
-  auto with_bias = tiny_config();
+  auto with_bias = test::tiny_llama_config();
   with_bias.attention_bias = true;
   try {
     LlamaModel bad(with_bias, model.weights());
@@ -174,7 +163,7 @@ TEST(LlamaModel, WrongShapeMessageIsPinned) {
 }
 
 TEST(LlamaModel, IdentityHookLeavesLogitsUnchanged) {
-  auto model = make_random_model(tiny_config(), 17);
+  auto model = make_random_model(test::tiny_llama_config(), 17);
   auto base = model.forward(tiny_tokens());
   for (const auto& site : all_sites(model.config())) {
     if (is_weight(parse_site(site)->kind)) continue;
@@ -195,7 +184,7 @@ TEST(LlamaModel, IdentityHookLeavesLogitsUnchanged) {
 }
 
 TEST(LlamaModel, ObserverSeesExpectedShapes) {
-  auto model = make_random_model(tiny_config(), 18);
+  auto model = make_random_model(test::tiny_llama_config(), 18);
   std::map<std::string, std::vector<int64_t>> seen;
   for (const auto& site : all_sites(model.config())) {
     if (is_weight(parse_site(site)->kind)) continue;
@@ -216,7 +205,7 @@ TEST(LlamaModel, ObserverSeesExpectedShapes) {
 }
 
 TEST(LlamaModel, QkvInputHooksAreSeparate) {
-  auto model = make_random_model(tiny_config(), 19);
+  auto model = make_random_model(test::tiny_llama_config(), 19);
   auto base = model.forward(tiny_tokens());
   // Zeroing only v_proj's input zeroes V (no bias), so layer 0's attention output vanishes;
   // compare with a model whose layer-0 v_proj weight is zero.
@@ -229,7 +218,7 @@ TEST(LlamaModel, QkvInputHooksAreSeparate) {
 }
 
 TEST(LlamaModel, UnknownHookSiteSuggestsClosest) {
-  auto model = make_random_model(tiny_config(), 20);
+  auto model = make_random_model(test::tiny_llama_config(), 20);
   try {
     model.set_activation_hook("layers.1.mlp.down_proj.inptu", [](const torch::Tensor& x) { return x; });
     FAIL() << "expected abq::Error";
@@ -263,8 +252,8 @@ TEST(LlamaModel, UnknownHookSiteSuggestsClosest) {
 
 TEST(LlamaModel, CudaMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device (CPU-only LibTorch or no GPU)";
-  auto cpu = make_random_model(tiny_config(), 21);
-  auto gpu = make_random_model(tiny_config(), 21);
+  auto cpu = make_random_model(test::tiny_llama_config(), 21);
+  auto gpu = make_random_model(test::tiny_llama_config(), 21);
   gpu.to(torch::Device(torch::kCUDA), torch::kFloat32);
   auto tokens = tiny_tokens();
   auto logits = gpu.forward(tokens.to(torch::kCUDA));
@@ -275,7 +264,7 @@ TEST(LlamaModel, CudaMatchesCpu) {
 }
 
 TEST(LlamaModel, BadConfigIsAnError) {
-  auto config = tiny_config();
+  auto config = test::tiny_llama_config();
   config.num_kv_heads = 3;
   try {
     make_random_model(config, 1);
