@@ -9,6 +9,7 @@
 
 #include "framework/calib/tensor_file.h"
 #include "framework/core/error.h"
+#include "framework/quant/quant_spec_json.h"
 
 namespace abq::calib {
 namespace {
@@ -79,27 +80,10 @@ double number_from(const json& j) {
   return j.get<double>();
 }
 
-json spec_to_json(const quant::QuantSpec& s) {
-  return {{"bits", s.bits}, {"symmetric", s.symmetric}, {"granularity", quant::to_string(s.granularity)},
-          {"group_size", s.group_size}, {"dynamic", s.dynamic}, {"clip_ratio", s.clip_ratio},
-          {"bit_balance", s.bit_balance}};
-}
-quant::QuantSpec spec_from_json(const json& j) {
-  quant::QuantSpec s;
-  s.bits = j.at("bits").get<int>();
-  s.symmetric = j.at("symmetric").get<bool>();
-  s.granularity = quant::granularity_from_string(j.at("granularity").get<std::string>());
-  s.group_size = j.at("group_size").get<int64_t>();
-  s.dynamic = j.at("dynamic").get<bool>();
-  s.clip_ratio = j.at("clip_ratio").get<double>();
-  s.bit_balance = j.at("bit_balance").get<bool>();
-  return s;
-}
-
 json report_to_json(const CalibrationReport& r) {
   json sites = json::array(), blocks = json::array(), fallbacks = json::array();
   for (const auto& s : r.sites)
-    sites.push_back({{"site", s.site}, {"spec", spec_to_json(s.spec)}, {"quantizer", s.quantizer},
+    sites.push_back({{"site", s.site}, {"spec", quant::spec_to_json(s.spec)}, {"quantizer", s.quantizer},
                      {"mse", number(s.mse)}, {"sqnr_db", number(s.sqnr_db)}, {"layer_loss", number(s.layer_loss)}});
   for (const auto& b : r.blocks)
     blocks.push_back({{"block", b.block}, {"seconds", number(b.seconds)}, {"output_mse", number(b.output_mse)},
@@ -112,7 +96,7 @@ json report_to_json(const CalibrationReport& r) {
 CalibrationReport report_from_json(const json& j) {
   CalibrationReport r;
   for (const auto& s : j.at("sites"))
-    r.sites.push_back({s.at("site").get<std::string>(), spec_from_json(s.at("spec")), s.at("quantizer").get<std::string>(),
+    r.sites.push_back({s.at("site").get<std::string>(), quant::spec_from_json(s.at("spec")), s.at("quantizer").get<std::string>(),
                        number_from(s.at("mse")), number_from(s.at("sqnr_db")), number_from(s.at("layer_loss"))});
   for (const auto& b : j.at("blocks")) {
     BlockStats stats{b.at("block").get<int64_t>(), number_from(b.at("seconds")), number_from(b.at("output_mse")),

@@ -162,18 +162,10 @@ CalibrationReport calibrate_blockwise(model::LlamaModel& model, const SpecForSit
   methods::RtnQuantizer fallback;
 
   // 1. Inputs of block 0 for every window, or the state after the last committed block.
-  CalibrationReport report;
-  Streams streams;
-  int64_t first_block = 0;
-  if (auto resume = load_block_checkpoint(options.checkpoint_dir, fingerprint, model, stream_device)) {
-    report = std::move(resume->report);
-    streams = std::move(resume->streams);
-    first_block = resume->next_block;
-    log_info("calibration: resuming at block ", first_block, " of ", num_layers, " from ", options.checkpoint_dir);
-  } else {
-    streams = capture_block0_inputs(model, calibration, stream_device);
-  }
-  report.resumed_at_block = first_block;
+  ResumeState state = resume_or_start(model, calibration, fingerprint, options, stream_device);
+  CalibrationReport& report = state.report;
+  Streams& streams = state.streams;
+  const int64_t first_block = state.next_block;
 
   for (int64_t layer = first_block; layer < num_layers; ++layer) {
     const auto started = std::chrono::steady_clock::now();
@@ -215,10 +207,10 @@ CalibrationReport calibrate_blockwise(model::LlamaModel& model, const SpecForSit
              stats.output_mse, ", local mse ", stats.local_mse);
 
     // 5. Commit the block, so a killed run resumes at the next one.
-    if (!commit_block(options, fingerprint, layer, model, streams, report)) return report;
+    if (!commit_block(options, fingerprint, layer, model, streams, report)) return std::move(report);
   }
   report.completed = true;
-  return report;
+  return std::move(report);
 }
 
 }  // namespace abq::calib

@@ -167,19 +167,8 @@ methods::BakedBlock rtn_block(const model::DecoderBlock& fp_block, int64_t layer
 
 void install(model::LlamaModel& model, int64_t layer, const model::DecoderBlock& baked) {
   const auto dtype = model.dtype();
-  auto cast = [dtype](const torch::Tensor& t) { return t.defined() ? t.detach().to(dtype) : t; };
-  auto& dst = model.weights().layers[size_t(layer)];
-  dst.input_norm = cast(baked.input_norm);
-  dst.post_attention_norm = cast(baked.post_attention_norm);
-  dst.attn_input_transform = cast(baked.attn_input_transform);
-  dst.mlp_input_transform = cast(baked.mlp_input_transform);
-  dst.down_input_transform = cast(baked.down_input_transform);
-  dst.attn_input_bias = cast(baked.attn_input_bias);
-  dst.mlp_input_bias = cast(baked.mlp_input_bias);
-  for (LinearKind kind : model::all_linear_kinds()) {
-    dst.linear(kind).weight = cast(baked.linear(kind).weight);
-    dst.linear(kind).bias = cast(baked.linear(kind).bias);
-  }
+  model.weights().layers[size_t(layer)] =
+      model::map_tensors(baked, [dtype](const torch::Tensor& t) { return t.detach().to(dtype); });
   model.check_weights();
 }
 
@@ -252,19 +241,10 @@ CalibrationReport calibrate_learned(model::LlamaModel& model, const SpecForSite&
   const std::string fingerprint = run_fingerprint(model, spec_for_site, learned, calibration);
   const bool need_fp2 = learned.loss.aug_mse || learned.loss.dlc || options.measure_local_error;
 
-  CalibrationReport report;
-  Streams streams;
-  int64_t first_block = 0;
-  if (auto resume = load_block_checkpoint(options.checkpoint_dir, fingerprint, model, stream_device)) {
-    report = std::move(resume->report);
-    streams = std::move(resume->streams);
-    first_block = resume->next_block;
-    log_info("calibration: resuming at block ", first_block, " of ", num_layers, " from ", options.checkpoint_dir);
-  } else {
-    torch::NoGradGuard no_grad;
-    streams = capture_block0_inputs(model, calibration, stream_device);
-  }
-  report.resumed_at_block = first_block;
+  ResumeState state = resume_or_start(model, calibration, fingerprint, options, stream_device);
+  CalibrationReport& report = state.report;
+  Streams& streams = state.streams;
+  const int64_t first_block = state.next_block;
 
   for (int64_t layer = first_block; layer < num_layers; ++layer) {
     const auto started = std::chrono::steady_clock::now();
@@ -291,10 +271,10 @@ CalibrationReport calibrate_learned(model::LlamaModel& model, const SpecForSite&
     log_info("calibration: block ", layer, "/", num_layers, " done in ", stats.seconds, " s, loss ", stats.first_loss,
              " -> ", stats.final_loss, ", output mse ", stats.output_mse, ", local mse ", stats.local_mse);
 
-    if (!commit_block(options, fingerprint, layer, model, streams, report)) return report;
+    if (!commit_block(options, fingerprint, layer, model, streams, report)) return std::move(report);
   }
   report.completed = true;
-  return report;
+  return std::move(report);
 }
 
 }  // namespace abq::calib

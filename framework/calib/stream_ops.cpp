@@ -31,22 +31,25 @@ Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<
   return s;
 }
 
+ResumeState resume_or_start(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                            const std::string& fingerprint, const CalibOptions& options,
+                            const torch::Device& stream_device) {
+  ResumeState state;
+  if (auto resume = load_block_checkpoint(options.checkpoint_dir, fingerprint, model, stream_device)) {
+    state = std::move(*resume);
+    log_info("calibration: resuming at block ", state.next_block, " of ", model.config().num_layers, " from ",
+             options.checkpoint_dir);
+  } else {
+    torch::NoGradGuard no_grad;
+    state.streams = capture_block0_inputs(model, calibration, stream_device);
+  }
+  state.report.resumed_at_block = state.next_block;
+  return state;
+}
+
 // A deep copy: a quantizer may write into the weight it was given.
 model::DecoderBlock clone_block(const model::DecoderBlock& block) {
-  auto copy = [](const torch::Tensor& t) { return t.defined() ? t.clone() : t; };
-  model::DecoderBlock out = block;
-  out.input_norm = copy(block.input_norm);
-  out.post_attention_norm = copy(block.post_attention_norm);
-  out.attn_input_transform = copy(block.attn_input_transform);
-  out.mlp_input_transform = copy(block.mlp_input_transform);
-  out.down_input_transform = copy(block.down_input_transform);
-  out.attn_input_bias = copy(block.attn_input_bias);
-  out.mlp_input_bias = copy(block.mlp_input_bias);
-  for (model::LinearKind kind : model::all_linear_kinds()) {
-    out.linear(kind).weight = copy(block.linear(kind).weight);
-    out.linear(kind).bias = copy(block.linear(kind).bias);
-  }
-  return out;
+  return model::map_tensors(block, [](const torch::Tensor& t) { return t.clone(); });
 }
 
 bool all_finite(const std::vector<torch::Tensor>& xs) {

@@ -19,6 +19,12 @@ void check_calibration(const std::vector<torch::Tensor>& calibration);
 /// X_fp = X_q = the embeddings of every window, on stream_device.
 Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
                               const torch::Device& stream_device);
+/// The start of every calibration loop: the state after the last committed block when
+/// options.checkpoint_dir holds one for `fingerprint` (logged), else block 0's inputs and an empty
+/// report. resumed_at_block is set either way.
+ResumeState resume_or_start(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                            const std::string& fingerprint, const CalibOptions& options,
+                            const torch::Device& stream_device);
 /// A deep copy of a block (a quantizer may write into the tensors it was given).
 model::DecoderBlock clone_block(const model::DecoderBlock& block);
 bool all_finite(const std::vector<torch::Tensor>& xs);

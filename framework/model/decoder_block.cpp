@@ -22,6 +22,17 @@ const Linear& DecoderBlock::linear(LinearKind kind) const {
   return q_proj;
 }
 
+std::vector<torch::Tensor*> tensor_slots(DecoderBlock& b) {
+  std::vector<torch::Tensor*> out = {&b.input_norm,          &b.post_attention_norm, &b.attn_input_transform,
+                                     &b.mlp_input_transform, &b.down_input_transform, &b.attn_input_bias,
+                                     &b.mlp_input_bias};
+  for (LinearKind kind : all_linear_kinds()) {
+    out.push_back(&b.linear(kind).weight);
+    out.push_back(&b.linear(kind).bias);
+  }
+  return out;
+}
+
 torch::Tensor decoder_block_forward(const torch::Tensor& x, const DecoderBlock& block,
                                     const AttentionDims& dims, double rms_eps, const RopeTable& rope,
                                     const LayerHooks* hooks, torch::Tensor* attn_probs) {

@@ -1,6 +1,8 @@
 // One LLaMA decoder block (pre-norm): h = x + attn(rms(x)); out = h + mlp(rms(h)).
 #pragma once
 
+#include <vector>
+
 #include <torch/torch.h>
 
 #include "framework/model/activation_hooks.h"
@@ -38,6 +40,20 @@ struct DecoderBlock {
   Linear& linear(LinearKind kind);
   const Linear& linear(LinearKind kind) const;
 };
+
+/// Every tensor slot of the block, defined or not: norms, online transforms, norm input biases, and
+/// each linear's weight and bias. Code that copies, casts or moves a whole block goes through these,
+/// so a new field is added in one place.
+std::vector<torch::Tensor*> tensor_slots(DecoderBlock& block);
+
+/// A copy of `block` with `f` applied to every defined tensor (undefined ones stay undefined).
+template <typename F>
+DecoderBlock map_tensors(const DecoderBlock& block, F&& f) {
+  DecoderBlock out = block;
+  for (torch::Tensor* t : tensor_slots(out))
+    if (t->defined()) *t = f(*t);
+  return out;
+}
 
 /// x [B, T, C] -> [B, T, C]. `rope` must hold T positions; hooks may be null. When `attn_probs` is
 /// given it receives the attention probabilities [B, H, T, T] (calibration losses on attention maps).

@@ -61,17 +61,7 @@ void move_tensor(torch::Tensor& t, const torch::Device& device, torch::ScalarTyp
 }
 
 void move_block(DecoderBlock& b, const torch::Device& device, torch::ScalarType dtype) {
-  move_tensor(b.input_norm, device, dtype);
-  move_tensor(b.post_attention_norm, device, dtype);
-  move_tensor(b.attn_input_transform, device, dtype);
-  move_tensor(b.mlp_input_transform, device, dtype);
-  move_tensor(b.down_input_transform, device, dtype);
-  move_tensor(b.attn_input_bias, device, dtype);
-  move_tensor(b.mlp_input_bias, device, dtype);
-  for (LinearKind kind : all_linear_kinds()) {
-    move_tensor(b.linear(kind).weight, device, dtype);
-    move_tensor(b.linear(kind).bias, device, dtype);
-  }
+  for (torch::Tensor* t : tensor_slots(b)) move_tensor(*t, device, dtype);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "framework/core/error.h"
 #include "framework/io/safetensors_writer.h"
 #include "framework/quant/fake_quant.h"
+#include "framework/quant/quant_spec_json.h"
 
 namespace abq::pipeline {
 namespace {
@@ -85,22 +86,9 @@ json hf_config(const model::LlamaConfig& c, const std::string& dtype) {
   return j;
 }
 
-json spec_json(const quant::QuantSpec& s) {
-  return {{"bits", s.bits}, {"symmetric", s.symmetric}, {"granularity", quant::to_string(s.granularity)},
-          {"group_size", s.group_size}, {"dynamic", s.dynamic}, {"clip_ratio", s.clip_ratio},
-          {"bit_balance", s.bit_balance}};
-}
-
 quant::QuantSpec spec_from_json(const json& j, const std::string& where) {
   try {
-    quant::QuantSpec s;
-    s.bits = j.at("bits").get<int>();
-    s.symmetric = j.at("symmetric").get<bool>();
-    s.granularity = quant::granularity_from_string(j.at("granularity").get<std::string>());
-    s.group_size = j.at("group_size").get<int64_t>();
-    s.dynamic = j.at("dynamic").get<bool>();
-    s.clip_ratio = j.at("clip_ratio").get<double>();
-    s.bit_balance = j.at("bit_balance").get<bool>();
+    auto s = quant::spec_from_json(j);
     quant::validate(s);
     return s;
   } catch (const json::exception& e) {
@@ -128,7 +116,7 @@ void export_model(const model::LlamaModel& model, const ExportedQuant& quant, co
     if (!spec.dynamic)
       throw Error(cat("export: site '", site, "' uses static activation ranges (dynamic: false); abq_quant.json "
                       "records specs, not calibrated ranges, so such runs cannot be exported"));
-    activations[site] = spec_json(spec);
+    activations[site] = quant::spec_to_json(spec);
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

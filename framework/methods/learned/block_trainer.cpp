@@ -13,20 +13,7 @@ using model::LinearKind;
 size_t index_of(LinearKind kind) { return static_cast<size_t>(kind); }
 
 model::DecoderBlock to_fp32(const model::DecoderBlock& b) {
-  auto f = [](const torch::Tensor& t) { return t.defined() ? t.detach().to(torch::kFloat32) : t; };
-  model::DecoderBlock out = b;
-  out.input_norm = f(b.input_norm);
-  out.post_attention_norm = f(b.post_attention_norm);
-  out.attn_input_transform = f(b.attn_input_transform);
-  out.mlp_input_transform = f(b.mlp_input_transform);
-  out.down_input_transform = f(b.down_input_transform);
-  out.attn_input_bias = f(b.attn_input_bias);
-  out.mlp_input_bias = f(b.mlp_input_bias);
-  for (LinearKind kind : model::all_linear_kinds()) {
-    out.linear(kind).weight = f(b.linear(kind).weight);
-    out.linear(kind).bias = f(b.linear(kind).bias);
-  }
-  return out;
+  return model::map_tensors(b, [](const torch::Tensor& t) { return t.detach().to(torch::kFloat32); });
 }
 
 std::vector<torch::optim::OptimizerParamGroup> parameter_groups(const TransformParams& t,
