@@ -154,6 +154,26 @@ TEST(Pipeline, CrossFieldConfigErrors) {
             std::string::npos);
 }
 
+// The rotation's `residual` and the learned quantizer's `let.shifts` are checked by the schema when
+// the experiment loads: the allowed values, and a near-miss key named with its correction.
+TEST(Pipeline, RotationResidualAndShiftKeysAreChecked) {
+  auto message = [](const std::string& override_text) -> std::string {
+    try {
+      abq::pipeline::load_experiment(kFixture, {}, false, {override_text});
+    } catch (const abq::ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const auto residual = message("quant.corrections=[{type: rotation, residual: folded}]");
+  EXPECT_NE(residual.find("fused"), std::string::npos) << residual;
+  EXPECT_NE(residual.find("online"), std::string::npos) << residual;
+  const auto shifts = message("quant.weight_quantizer={type: learned, let: {shifts: maybe}}");
+  EXPECT_NE(shifts.find("shifts"), std::string::npos) << shifts;
+  const auto typo = message("quant.weight_quantizer={type: learned, let: {shift: true}}");
+  EXPECT_NE(typo.find("did you mean 'shifts'"), std::string::npos) << typo;
+}
+
 // An allocation pattern that matches no site fails the run (recorded as failed, with the pattern),
 // instead of silently quantizing everything at the default spec.
 TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
