@@ -19,6 +19,17 @@ target_link_libraries(abq_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(abq_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 separate_arguments(ABQ_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(abq_torch INTERFACE ${ABQ_TORCH_CXX_FLAGS})
+# Debian's libblas.so.3 is OpenBLAS on its own pthread pool by default; LibTorch's loops run on
+# OpenMP, and two pools on the same cores fight (framework/pipeline/cpu_threads.h). Where the
+# OpenMP build of OpenBLAS is installed, every binary that links LibTorch loads it first: an
+# executable's DT_RPATH (not RUNPATH) also serves the libraries it loads, libtorch_cpu included.
+set(ABQ_OPENBLAS_OPENMP_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp")
+if(EXISTS "${ABQ_OPENBLAS_OPENMP_DIR}/libblas.so.3")
+  target_link_options(abq_torch INTERFACE "LINKER:--disable-new-dtags" "LINKER:-rpath,${ABQ_OPENBLAS_OPENMP_DIR}")
+  set(ABQ_BLAS_NOTE "OpenBLAS on OpenMP (${ABQ_OPENBLAS_OPENMP_DIR})")
+else()
+  set(ABQ_BLAS_NOTE "system libblas.so.3 (install libopenblas0-openmp for one shared thread pool)")
+endif()
 
 add_library(abq_hdf5 INTERFACE)
 target_include_directories(abq_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})

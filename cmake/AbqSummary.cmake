@@ -6,7 +6,7 @@ macro(_abq_feature on text hint)
     message(STATUS "  [ ] ${text} -- ${hint}")
   endif()
 endmacro()
-message(STATUS "abqlab ${PROJECT_VERSION} (${CMAKE_BUILD_TYPE}), LibTorch ${Torch_VERSION}")
+message(STATUS "abqlab ${PROJECT_VERSION} (${CMAKE_BUILD_TYPE}), LibTorch ${Torch_VERSION}, BLAS: ${ABQ_BLAS_NOTE}")
 _abq_feature(ABQ_TORCH_HAS_CUDA "CUDA LibTorch (device: cuda)"
   "configure with -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')")
 _abq_feature(ABQ_HAVE_CUDA_COMPILER "kernels/ (arbitrary-bit GEMM)" "install the CUDA toolkit (nvcc)")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "evaluators/token_logprobs.h"
 #include "framework/core/error.h"
 
 namespace abq::evaluators {
@@ -11,8 +12,8 @@ double LogitMetrics::add(const torch::Tensor& logits_q, const torch::Tensor& log
   ABQ_ASSERT(logits_q.sizes() == logits_p.sizes() && logits_q.dim() == 2 && targets.size(0) == logits_q.size(0),
              "logit metrics: shape mismatch");
   torch::NoGradGuard no_grad;
-  auto lq = torch::log_softmax(logits_q.to(torch::kFloat32), -1);                       // [N, V]
-  auto lp = torch::log_softmax(logits_p.to(torch::kFloat32).to(lq.device()), -1);       // [N, V]
+  auto lq = log_probs(logits_q);                        // [N, V]
+  auto lp = log_probs(logits_p.to(lq.device()));        // [N, V]
   auto kl = (lp.exp() * (lp - lq)).sum(-1).to(torch::kCPU, torch::kFloat64).contiguous();  // [N]
   auto same = (lq.argmax(-1) == lp.argmax(-1)).sum().item<int64_t>();
   auto t = targets.to(lq.device()).unsqueeze(-1);

@@ -1,6 +1,6 @@
 // Logit-level metrics of a quantized model against its unquantized reference on the same
 // positions (evaluation-protocols.md §7, aligned with llama.cpp's llama-perplexity KL mode):
-// P = softmax(fp logits), Q = softmax(quantized logits), both via fp32 log_softmax;
+// P = softmax(fp logits), Q = softmax(quantized logits), both as logits - logsumexp (token_logprobs.h);
 // KL_t = sum_v P(v) (log P(v) - log Q(v)) (direction fp || quant); top-1 agreement with ties to the
 // lowest index (torch argmax); dNLL_t = NLL^Q_t - NLL^P_t; dp_t = Q(x_t) - P(x_t).
 #pragma once

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "framework/core/error.h"
+#include "evaluators/token_logprobs.h"
 #include "framework/core/progress.h"
 #include "framework/model/llama_model.h"
 #include "framework/tokenize/tokenizer.h"
@@ -44,12 +45,10 @@ LoglikelihoodResult score_continuation(const model::LlamaModel& model, const tor
   ABQ_ASSERT(hidden.dim() == 2 && hidden.size(0) == int64_t(continuation.size()),
              "score_continuation: need one hidden row per continuation token");
   auto logits = model.lm_head(hidden.unsqueeze(0)).squeeze(0);
-  auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);  // [m, V]
-  auto target = torch::tensor(continuation, torch::kInt64).to(logp.device());
-  auto picked = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).to(torch::kCPU, torch::kFloat64);
+  auto target = torch::tensor(continuation, torch::kInt64).to(logits.device());
   LoglikelihoodResult r;
-  r.logprob = picked.sum().item<double>();
-  r.greedy = logp.argmax(-1).eq(target).all().item<bool>();
+  r.logprob = target_logprobs(logits, target).sum().item<double>();
+  r.greedy = logits.argmax(-1).eq(target).all().item<bool>();
   r.tokens = int64_t(continuation.size());
   return r;
 }

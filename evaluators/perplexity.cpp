@@ -5,6 +5,7 @@
 
 #include "evaluators/logit_metrics.h"
 #include "evaluators/text_sources.h"
+#include "evaluators/token_logprobs.h"
 #include "framework/core/error.h"
 #include "framework/core/progress.h"
 #include "framework/core/sha256.h"
@@ -74,10 +75,9 @@ std::vector<double> window_nll(const model::LlamaModel& model, const std::vector
   auto nll_sum = torch::zeros({B}, torch::kFloat64);
   for (int64_t start = 0; start < T - 1; start += kLogitSlice) {
     int64_t stop = std::min(start + kLogitSlice, T - 1);
-    auto logits = model.lm_head(hidden.slice(1, start, stop)).to(torch::kFloat32);  // (B, S, V)
-    auto logp = torch::log_softmax(logits, -1);
-    auto targets = tokens.slice(1, start + 1, stop + 1).unsqueeze(-1);              // (B, S, 1)
-    nll_sum -= logp.gather(-1, targets).squeeze(-1).sum(1).to(torch::kCPU, torch::kFloat64);
+    auto logits = model.lm_head(hidden.slice(1, start, stop));  // (B, S, V)
+    auto targets = tokens.slice(1, start + 1, stop + 1);         // (B, S)
+    nll_sum -= target_logprobs(logits, targets).sum(1);
   }
   std::vector<double> out(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) out[b] = nll_sum[b].item<double>() / double(T - 1);
@@ -193,9 +193,8 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
     for (int64_t start = 0; start < T - 1; start += kLogitSlice) {
       int64_t stop = std::min(start + kLogitSlice, T - 1);  // logits at positions [start, stop) predict start+1..
       auto logits = model.lm_head(hidden.slice(1, start, stop)).to(torch::kFloat32);  // [B, S, V]
-      auto logp = torch::log_softmax(logits, -1);
       auto targets = tokens.slice(1, start + 1, stop + 1);                            // [B, S]
-      auto tok_nll = -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).to(torch::kCPU, torch::kFloat64);
+      auto tok_nll = -target_logprobs(logits, targets);                               // [B, S] fp64
       torch::Tensor ref_logits;
       if (ref) ref_logits = ref->lm_head(ref_hidden.slice(1, start, stop));
       for (int64_t b = 0; b < B; ++b) {

@@ -7,6 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git python3 python3-pip unzip
   libtorch-dev libopenblas0-pthread       # OpenBLAS: Debian's torch otherwise calls the reference BLAS (~40x slower)
+  libopenblas0-openmp                     # the build abq links: one OpenMP thread pool with LibTorch (pipeline/cpu_threads.h)
   libyaml-cpp-dev libhdf5-dev libeigen3-dev libboost-program-options-dev libgtest-dev
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev
 )

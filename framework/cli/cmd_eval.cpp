@@ -21,7 +21,7 @@ int cmd_eval(const Args& args) {
       ("model", po::value(&model), "checkpoint to evaluate instead of the experiment's: a .gguf file or an HF folder")
       ("set", po::value(&run.overrides)->composing(), "override a config key (repeatable)")
       ("results", po::value(&run.results_path), "results file (default: the experiment's `results` key)")
-      ("threads", po::value(&run.threads)->default_value(0), "CPU threads for LibTorch (0: all cores)")
+      ("threads", po::value(&run.threads)->default_value(0), "CPU threads for LibTorch and the BLAS (0: every core this process may use)")
       ("quiet,q", po::bool_switch(), "no progress output");
   po::variables_map values;
   if (!parse_args("eval", "EXPERIMENT.yaml [--model PATH] [--set key=value ...]", args, options, values, "file"))

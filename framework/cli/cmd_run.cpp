@@ -17,7 +17,7 @@ int cmd_run(const Args& args) {
       ("set", po::value(&run.overrides)->composing(), "override a config key: --set quant.weights.bits=4 (repeatable)")
       ("results", po::value(&run.results_path), "results file (default: the experiment's `results` key)")
       ("only", po::value(&run.only), "run only variants whose name matches this glob")
-      ("threads", po::value(&run.threads)->default_value(0), "CPU threads for LibTorch (0: all cores)")
+      ("threads", po::value(&run.threads)->default_value(0), "CPU threads for LibTorch and the BLAS (0: every core this process may use)")
       ("quiet,q", po::bool_switch(), "no progress output");
   po::variables_map values;
   if (!parse_args("run", "EXPERIMENT.yaml [--set key=value ...]", args, options, values, "file")) return kExitOk;

@@ -16,6 +16,7 @@
 #include "framework/core/sha256.h"
 #include "framework/core/torch_compat.h"
 #include "framework/data/token_windows.h"
+#include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
 #include "framework/pipeline/model_loader.h"
@@ -187,7 +188,7 @@ void print_summary(const store::ResultsStore& results, const std::vector<Experim
 }  // namespace
 
 RunSummary run_experiment(const std::string& experiment_file, const RunOptions& options) {
-  torch::set_num_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  log_info("compute: ", configure_cpu_threads(options.threads).description);
   auto specs = load_experiment(experiment_file, options.overrides, options.merge_duplicate_runs, options.forced);
   if (!options.only.empty()) {
     std::vector<ExperimentSpec> kept;

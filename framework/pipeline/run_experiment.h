@@ -13,7 +13,7 @@ struct RunOptions {
   std::vector<std::string> overrides;  // --set key.path=value
   std::string results_path;            // overrides the experiment's `results`
   std::string only;                    // glob on run names; "" = all
-  int threads = 0;                     // LibTorch intra-op threads; 0 = all cores
+  int threads = 0;                     // compute threads (cpu_threads.h); 0 = all available cores
   bool merge_duplicate_runs = false;   // runs resolving to one config run once (abq eval)
   std::vector<std::string> forced;     // key=value applied to every run after runs/sweep (abq eval)
 };

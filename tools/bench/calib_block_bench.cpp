@@ -19,6 +19,7 @@
 
 #include "framework/calib/calibrate_learned.h"
 #include "framework/core/log.h"
+#include "framework/pipeline/cpu_threads.h"
 
 namespace {
 
@@ -90,7 +91,7 @@ double run_seconds(const Args& a, int64_t epochs) {
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
   abq::set_log_level(abq::LogLevel::warn);
-  torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));  // as the abq CLI does
+  abq::pipeline::configure_cpu_threads(0);  // as the abq CLI does
   torch::manual_seed(0);
   std::printf("block C %lld F %lld H %lld Hkv %lld, %lld windows x %lld tokens, device %s, threads %d\n",
               (long long)a.hidden, (long long)a.ffn, (long long)a.heads, (long long)a.kv_heads, (long long)a.windows,
