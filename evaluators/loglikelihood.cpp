@@ -1,6 +1,7 @@
 #include "evaluators/loglikelihood.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "framework/core/error.h"
@@ -48,6 +49,9 @@ LoglikelihoodResult score_continuation(const model::LlamaModel& model, const tor
   auto target = torch::tensor(continuation, torch::kInt64).to(logits.device());
   LoglikelihoodResult r;
   r.logprob = target_logprobs(logits, target).sum().item<double>();
+  if (!std::isfinite(r.logprob))
+    throw Error(cat("loglikelihood: log-likelihood ", r.logprob, " for a continuation of ", continuation.size(),
+                    " tokens (the model's logits are not finite)"));
   r.greedy = logits.argmax(-1).eq(target).all().item<bool>();
   r.tokens = int64_t(continuation.size());
   return r;

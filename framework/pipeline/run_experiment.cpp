@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
 #include <set>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "framework/core/sha256.h"
 #include "framework/core/torch_compat.h"
 #include "framework/data/token_windows.h"
+#include "framework/model/site_names.h"
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
@@ -101,6 +103,49 @@ bool reinstall_exported(model::LlamaModel& model, const ExportedQuant& exported,
   return exact;
 }
 
+// The first weight of the model holding a NaN or Inf, by name, or "" (blocks of a streamed model
+// are not resident and are not searched).
+std::string first_nonfinite_weight(const model::LlamaModel& model) {
+  auto bad = [](const torch::Tensor& t) { return t.defined() && !torch::isfinite(t).all().item<bool>(); };
+  const auto& w = model.weights();
+  if (bad(w.embed_tokens)) return "embed_tokens";
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const auto& block = w.layers[i];
+    for (auto kind : model::all_linear_kinds()) {
+      const auto& linear = block.linear(kind);
+      if (bad(linear.weight) || bad(linear.bias)) return cat("layers.", i, ".", model::linear_name(kind));
+    }
+    if (bad(block.input_norm)) return cat("layers.", i, ".input_layernorm");
+    if (bad(block.post_attention_norm)) return cat("layers.", i, ".post_attention_layernorm");
+  }
+  if (bad(w.norm)) return "norm";
+  if (bad(w.lm_head)) return "lm_head";
+  return "";
+}
+
+// A metric that is NaN or Inf (a diverged model, an overflowing perplexity) fails the run: stored
+// as complete, it would read as a result.
+void require_finite(const evaluators::Metric& m, const ComponentSpec& eval, const model::LlamaModel& model) {
+  if (std::isfinite(m.value)) return;
+  const std::string weight = first_nonfinite_weight(model);
+  throw Error(cat("eval '", eval.type, "' gave ", m.metric, " = ", m.value, " on ", m.dataset, " (", m.protocol, "); ",
+                  weight.empty() ? "every weight is finite, so the forward overflowed"
+                                 : "the first non-finite weight is " + weight));
+}
+
+// An evaluator that stops on a non-finite score is told which weight to blame, when one is.
+std::vector<evaluators::Metric> evaluate_naming_nonfinite_weights(evaluators::Evaluator& evaluator,
+                                                                  const evaluators::EvalContext& context,
+                                                                  const model::LlamaModel& model) {
+  try {
+    return evaluator.evaluate(context);
+  } catch (const Error& e) {
+    const std::string weight = first_nonfinite_weight(model);
+    if (weight.empty()) throw;
+    throw Error(cat(e.what(), "\nthe first non-finite weight is ", weight));
+  }
+}
+
 std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path) {
   return results_path + ".calib/" + spec.run_id;
 }
@@ -159,8 +204,10 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   context.prefix_reuse = prefix_reuse;
   for (size_t i = 0; i < evals.size(); ++i) {
     StageTimer t(record, "eval:" + spec.eval[i].type);
-    for (const auto& m : evals[i]->evaluate(context))
+    for (const auto& m : evaluate_naming_nonfinite_weights(*evals[i], context, model)) {
+      require_finite(m, spec.eval[i], model);
       record.metrics.push_back({m.metric, m.dataset, m.protocol, m.value, m.stderr_value, m.n});
+    }
     // Per-example records, so any metric can be recomputed offline; prefixed by the evaluator's
     // position because two evaluators may produce the same table name.
     for (auto& [name, table] : evals[i]->tables()) record.tables["eval" + std::to_string(i) + "_" + name] = table;

@@ -78,12 +78,14 @@ double gemm_rate(const std::vector<Gemm>& gemms) {
   torch::NoGradGuard no_grad;
   double total_flops = 0, total_seconds = 0;
   for (const auto& g : gemms) {
-    auto a = torch::randn({g.batch, g.m, g.k}), b = torch::randn({g.batch, g.k, g.n});
-    auto out = torch::bmm(a, b);  // warm-up
+    // Linears as the model runs them (x · Wᵀ), attention as batched products over the heads.
+    auto a = g.batch == 1 ? torch::randn({g.m, g.k}) : torch::randn({g.batch, g.m, g.k});
+    auto b = g.batch == 1 ? torch::randn({g.n, g.k}).t() : torch::randn({g.batch, g.k, g.n});
+    auto out = torch::matmul(a, b);  // warm-up
     const double one = 2.0 * double(g.m * g.k * g.n * g.batch);
     const int reps = int(std::max(3.0, 2e9 / one));
     const auto start = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r) out = torch::bmm(a, b);
+    for (int r = 0; r < reps; ++r) out = torch::matmul(a, b);
     total_seconds += seconds_since(start) / reps * double(g.count);
     total_flops += one * double(g.count);
   }
