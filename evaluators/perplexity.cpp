@@ -95,6 +95,8 @@ PerplexityEvaluator::PerplexityEvaluator(PerplexityOptions options) : options_(s
   if (options_.stride == 0) options_.stride = options_.seqlen;
   if (options_.stride < 1 || options_.stride > options_.seqlen)
     throw ConfigError(cat("perplexity: stride must be in [1, seqlen = ", options_.seqlen, "], got ", options_.stride));
+  if (options_.score_from >= options_.seqlen)
+    throw ConfigError(cat("perplexity: score_from must be < seqlen = ", options_.seqlen, ", got ", options_.score_from));
   if (options_.protocol == "c4" && options_.stride != options_.seqlen)
     throw ConfigError("perplexity: protocol c4 samples whole random windows; stride does not apply");
   if (options_.bos == "auto") options_.bos = options_.protocol == "c4" ? "per_doc" : "stream_start";
@@ -167,6 +169,8 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
   } catch (Error& e) {
     throw e.with_context(cat("while building the ", o.protocol, " perplexity windows from '", o.data, "'"));
   }
+  if (o.score_from > 0)
+    for (auto& first : a.first_target) first = std::max(first, o.score_from);
   if (o.bos == "per_window") {
     if (tok.bos_id() < 0) throw Error("perplexity: bos per_window needs a tokenizer with a BOS token");
     for (auto& w : a.windows) w[0] = tok.bos_id();
@@ -230,12 +234,13 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
 
   std::map<std::string, std::string> record = a.record;
   record["bos"] = tok.bos_id() < 0 ? "none" : o.bos;
-  record["ce_dtype"] = "fp32";
+  record["ce_dtype"] = "fp32-logsumexp";  // token_logprobs.h: x_t - logsumexp(x), not fp32 log_softmax
   record["dataset.file_sha256"] = sha256_file(o.data);
-  record["formula"] = o.stride == T ? "exp_mean_window_ce" : "exp_token_mean";
+  record["formula"] = o.stride == T && o.score_from == 0 ? "exp_mean_window_ce" : "exp_token_mean";
   record["model_dtype"] = std::string(c10::toString(model.dtype()));
   record["quant_state"] = context.quant_state;
   record["scored"] = o.stride == T ? "all_but_first" : "last_stride";
+  if (o.score_from > 0) record["scored"] += cat(" from=", o.score_from);
   record["seqlen"] = std::to_string(T);
   record["stride"] = std::to_string(o.stride);
   record["tail"] = "drop";

@@ -26,6 +26,7 @@ struct PerplexityOptions {
   std::string dataset;            // label in tables; default: the protocol (text: the file stem)
   int64_t seqlen = 2048;          // T
   int64_t stride = 0;             // 0: T (non-overlapping); 1 <= stride <= T otherwise
+  int64_t score_from = 0;         // k >= 1: every window scores targets k..T-1 (T/2: second half); 0: stride rule
   int64_t max_windows = 0;        // 0: all windows
   int64_t batch_size = 1;         // windows per forward
   /// auto (stream_start; per_doc for c4) | stream_start (one BOS before the joined text) |

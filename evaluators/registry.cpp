@@ -23,6 +23,9 @@ Schema perplexity_schema() {
       {"seqlen", Schema::integer().range(2, 1 << 20).default_value(2048).doc("window length T (GPTQ: 2048)")},
       {"stride", Schema::integer().range(0, 1 << 20).default_value(0)
                      .doc("tokens between window starts; 0 = seqlen (non-overlapping, GPTQ); smaller scores the last stride targets")},
+      {"score_from", Schema::integer().range(0, 1 << 20).default_value(0)
+                         .doc("score only the targets at positions >= k of every window (seqlen/2: the second half, "
+                              "as Brevitas and llama-perplexity); 0 = by the stride rule")},
       {"max_windows", Schema::integer().range(0, 1 << 30).default_value(0).doc("score only the first N windows; 0 = all")},
       {"batch_size", Schema::integer().range(1, 4096).default_value(1).doc("windows per forward")},
       {"bos", Schema::enumeration({"auto", "stream_start", "per_doc", "per_window", "none"}).default_value("auto")
@@ -42,6 +45,7 @@ std::unique_ptr<Evaluator> make_perplexity(const YAML::Node& o, const PathResolv
   options.dataset = o["dataset"] ? o["dataset"].as<std::string>() : "";
   options.seqlen = o["seqlen"].as<int64_t>();
   options.stride = o["stride"].as<int64_t>();
+  options.score_from = o["score_from"].as<int64_t>();
   options.max_windows = o["max_windows"].as<int64_t>();
   options.batch_size = o["batch_size"].as<int64_t>();
   options.bos = o["bos"].as<std::string>();

@@ -56,7 +56,8 @@ Timed run(Evaluator& e, const EvalContext& context, int repeat) {
 }
 
 // The matrix products of one T-token window: every linear of every block, Q·Kᵀ and P·V over the
-// full T×T (as the forward computes them), and lm_head on the T-1 scored positions.
+// full T×T (as the forward computes them), and lm_head on the T-1 scored positions in the
+// 64-position slices the perplexity evaluator scores.
 struct Gemm {
   int64_t m, k, n, count, batch = 1;  // `batch` products in one call (attention: one per head)
 };
@@ -65,7 +66,7 @@ std::vector<Gemm> window_gemms(const LlamaConfig& c, int64_t T) {
   return {{T, c.hidden_size, q, L},          {T, c.hidden_size, kv, 2 * L},
           {T, q, c.hidden_size, L},          {T, c.hidden_size, c.intermediate_size, 2 * L},
           {T, c.intermediate_size, c.hidden_size, L}, {T, c.head_dim, T, L, c.num_heads},
-          {T, T, c.head_dim, L, c.num_heads},         {T - 1, c.hidden_size, c.vocab_size, 1}};
+          {T, T, c.head_dim, L, c.num_heads},         {64, c.hidden_size, c.vocab_size, (T - 1 + 63) / 64}};
 }
 double flops(const std::vector<Gemm>& gemms) {
   double f = 0;
@@ -84,9 +85,14 @@ double gemm_rate(const std::vector<Gemm>& gemms) {
     auto out = torch::matmul(a, b);  // warm-up
     const double one = 2.0 * double(g.m * g.k * g.n * g.batch);
     const int reps = int(std::max(3.0, 2e9 / one));
-    const auto start = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r) out = torch::matmul(a, b);
-    total_seconds += seconds_since(start) / reps * double(g.count);
+    double best = 0;
+    for (int trial = 0; trial < 3; ++trial) {  // the least disturbed of three
+      const auto start = std::chrono::steady_clock::now();
+      for (int r = 0; r < reps; ++r) out = torch::matmul(a, b);
+      const double s = seconds_since(start) / reps;
+      best = trial == 0 ? s : std::min(best, s);
+    }
+    total_seconds += best * double(g.count);
     total_flops += one * double(g.count);
   }
   return total_flops / total_seconds;

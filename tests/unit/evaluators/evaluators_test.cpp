@@ -17,6 +17,7 @@
 #include "framework/config/validate.h"
 #include "framework/core/error.h"
 #include "framework/core/progress.h"
+#include "framework/data/token_windows.h"
 #include "framework/tokenize/tokenizer.h"
 #include "tests/unit/evaluators/tiny_fixture.h"
 
@@ -175,6 +176,43 @@ TEST_F(PerplexityProtocols, PerWindowBosOverwritesTheFirstToken) {
   EXPECT_NE(a.protocol, b.protocol);
 }
 
+// Second-half scoring (Brevitas's entry point, llama-perplexity): every window, the first one
+// included, scores only targets T/2..T-1. Reference: the same windows rebuilt here from the byte
+// tokenizer (BOS, then the file's bytes, cut every T) and scored with plain fp64 loops over the
+// model's logits.
+TEST_F(PerplexityProtocols, ScoreFromScoresTheSecondHalfOfEveryWindow) {
+  PerplexityOptions o;
+  o.protocol = "text";
+  o.data = fixture("wikitext2/wiki.test.raw");
+  o.max_windows = 3;
+  o.score_from = 32;
+  const auto r = run(o);  // T = 64
+  ASSERT_EQ(r.windows, 3);
+  EXPECT_EQ(r.tokens, 3 * 32);
+
+  auto stream = tok_->encode(data::read_text_file(o.data), true);
+  torch::NoGradGuard no_grad;
+  double total = 0;
+  for (int64_t w = 0; w < 3; ++w) {
+    std::vector<int64_t> window(stream.begin() + w * 64, stream.begin() + (w + 1) * 64);
+    auto ids = torch::tensor(window, torch::kInt64).unsqueeze(0);
+    auto logits = fp_.lm_head(fp_.final_hidden(ids)).squeeze(0).to(torch::kFloat64);
+    double window_nll = 0;
+    for (int64_t p = 31; p < 63; ++p) {  // position p predicts target p + 1
+      const double* row = logits[p].data_ptr<double>();
+      double m = row[0], sum = 0;
+      for (int64_t v = 1; v < logits.size(1); ++v) m = std::max(m, row[v]);
+      for (int64_t v = 0; v < logits.size(1); ++v) sum += std::exp(row[v] - m);
+      window_nll += m + std::log(sum) - row[window[size_t(p + 1)]];
+    }
+    EXPECT_NEAR(r.window_mean_nll[size_t(w)], window_nll / 32, 1e-6) << "window " << w;
+    total += window_nll;
+  }
+  EXPECT_NEAR(r.mean_nll, total / 96, 1e-6);
+  o.score_from = 0;
+  EXPECT_NE(run(o).protocol, r.protocol);
+}
+
 TEST(PerplexityOptionsCheck, RejectsBadCombinations) {
   PerplexityOptions o;
   o.protocol = "c5";
@@ -191,6 +229,9 @@ TEST(PerplexityOptionsCheck, RejectsBadCombinations) {
   EXPECT_THROW(PerplexityEvaluator{o}, ConfigError);
   o.bos = "auto";
   o.stride = 65;
+  EXPECT_THROW(PerplexityEvaluator{o}, ConfigError);
+  o.stride = 0;
+  o.score_from = 64;  // must leave at least one target
   EXPECT_THROW(PerplexityEvaluator{o}, ConfigError);
 }
 
