@@ -54,6 +54,7 @@ struct Assembly {
   std::vector<int64_t> first_target;  // per window: index of the first scored target token
   std::vector<int64_t> doc, offset;
   std::map<std::string, std::string> record;  // protocol record entries of the assembly
+  bool bos_inserted = false;                  // the tokenizer's rules put BOS before the stream
 };
 
 // Windows every `stride` tokens; window 0 scores targets 1..T-1, later ones the last `stride`.
@@ -88,7 +89,7 @@ std::vector<double> window_nll(const model::LlamaModel& model, const std::vector
 }
 
 PerplexityEvaluator::PerplexityEvaluator(PerplexityOptions options) : options_(std::move(options)) {
-  static const std::vector<std::string> protocols = {"text", "wikitext2", "c4", "c4-new", "ptb", "ptb-new"};
+  static const std::vector<std::string> protocols = {"text", "wikitext2", "c4", "c4-new", "ptb", "ptb-new", "llamacpp"};
   if (std::find(protocols.begin(), protocols.end(), options_.protocol) == protocols.end())
     throw ConfigError(cat("perplexity: unknown protocol '", options_.protocol, "'; expected one of ", join(protocols)));
   if (options_.seqlen < 2) throw ConfigError(cat("perplexity: seqlen must be >= 2, got ", options_.seqlen));
@@ -99,6 +100,13 @@ PerplexityEvaluator::PerplexityEvaluator(PerplexityOptions options) : options_(s
     throw ConfigError(cat("perplexity: score_from must be < seqlen = ", options_.seqlen, ", got ", options_.score_from));
   if (options_.protocol == "c4" && options_.stride != options_.seqlen)
     throw ConfigError("perplexity: protocol c4 samples whole random windows; stride does not apply");
+  if (options_.protocol == "llamacpp") {
+    // llama-perplexity: BOS into each chunk's first position, the second half scored (first = n_ctx/2).
+    if (options_.stride != options_.seqlen)
+      throw ConfigError("perplexity: protocol llamacpp cuts non-overlapping n_ctx chunks; stride does not apply");
+    if (options_.bos == "auto") options_.bos = "per_window";
+    if (options_.score_from == 0) options_.score_from = options_.seqlen / 2 + 1;
+  }
   if (options_.bos == "auto") options_.bos = options_.protocol == "c4" ? "per_doc" : "stream_start";
   static const std::vector<std::string> bos_modes = {"stream_start", "per_doc", "per_window", "none"};
   if (std::find(bos_modes.begin(), bos_modes.end(), options_.bos) == bos_modes.end())
@@ -140,10 +148,10 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
                   {"assembly", "per document encode"}};
     } else {
       std::string text, assembly;
-      if (o.protocol == "text") {
+      if (o.protocol == "text" || o.protocol == "llamacpp") {
         text = data::read_text_file(o.data);
         assembly = "whole file, one encode call";
-        a.name = "gptq.text-" + file_stem(o.data);
+        a.name = (o.protocol == "text" ? "gptq.text-" : "llamacpp.text-") + file_stem(o.data);
       } else if (o.protocol == "wikitext2") {
         text = python_join(wikitext_rows(o.data), "\n\n");
         assembly = "join=\\n\\n rows=hf-wikitext";
@@ -159,6 +167,7 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
         a.name = "gptq.c4new";
       }
       std::vector<int64_t> stream = tok.encode(text, stream_bos);
+      a.bos_inserted = stream_bos && !stream.empty() && tok.bos_id() >= 0 && stream.front() == tok.bos_id();
       if (o.protocol == "c4-new" && int64_t(stream.size()) > o.c4_windows * T) stream.resize(size_t(o.c4_windows * T));
       cut_stream(a, stream, T, o.stride, o.max_windows);
       if (a.windows.empty())
@@ -173,7 +182,9 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
     for (auto& first : a.first_target) first = std::max(first, o.score_from);
   if (o.bos == "per_window") {
     if (tok.bos_id() < 0) throw Error("perplexity: bos per_window needs a tokenizer with a BOS token");
-    for (auto& w : a.windows) w[0] = tok.bos_id();
+    // As llama-perplexity: only when the tokenizer's rules add BOS (add_bos_token) at all.
+    if (a.bos_inserted)
+      for (auto& w : a.windows) w[0] = tok.bos_id();
   }
 
   PerplexityResult result;
@@ -186,7 +197,7 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
   const model::LlamaModel* ref = o.logit_metrics ? context.reference : nullptr;
   LogitMetrics lm;
   torch::NoGradGuard no_grad;
-  double nll_total = 0;
+  double nll_total = 0, nll_squares = 0;
   int64_t scored = 0;
   Progress progress("perplexity " + a.name, result.windows, "win");
   for (size_t first = 0; first < a.windows.size(); first += size_t(o.batch_size)) {
@@ -208,7 +219,9 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
         // predicting position p scores target p + 1; keep targets >= first_target
         int64_t from = std::max(start, a.first_target[first + size_t(b)] - 1);
         if (from >= stop) continue;
-        nll[size_t(b)] += tok_nll[b].slice(0, from - start, stop - start).sum().item<double>();
+        auto scored_nll = tok_nll[b].slice(0, from - start, stop - start);
+        nll[size_t(b)] += scored_nll.sum().item<double>();
+        nll_squares += scored_nll.pow(2).sum().item<double>();
         if (ref)
           kl[size_t(b)] += lm.add(logits[b].slice(0, from - start, stop - start),
                                   ref_logits[b].slice(0, from - start, stop - start),
@@ -231,9 +244,13 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
   result.tokens = scored;
   result.mean_nll = nll_total / double(scored);
   result.ppl = std::exp(result.mean_nll);
+  const double variance = nll_squares / double(scored) - result.mean_nll * result.mean_nll;
+  if (scored > 1 && variance > 0) result.ppl_stderr = result.ppl * std::sqrt(variance / double(scored - 1));
 
   std::map<std::string, std::string> record = a.record;
-  record["bos"] = tok.bos_id() < 0 ? "none" : o.bos;
+  // What was done, not what was asked: `auto` with a tokenizer that adds no BOS inserted none.
+  const bool stream_mode = o.bos == "stream_start" || o.bos == "per_window";
+  record["bos"] = tok.bos_id() < 0 || (stream_mode && !a.bos_inserted) ? "none" : o.bos;
   record["ce_dtype"] = "fp32-logsumexp";  // token_logprobs.h: x_t - logsumexp(x), not fp32 log_softmax
   record["dataset.file_sha256"] = sha256_file(o.data);
   record["formula"] = o.stride == T && o.score_from == 0 ? "exp_mean_window_ce" : "exp_token_mean";
@@ -270,8 +287,11 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
 std::vector<Metric> PerplexityEvaluator::evaluate(const EvalContext& context) {
   PerplexityResult r = run(context);
   std::string dataset = options_.dataset;
-  if (dataset.empty()) dataset = options_.protocol == "text" ? file_stem(options_.data) : options_.protocol;
-  std::vector<Metric> out = {Metric{"ppl", dataset, r.protocol, r.ppl, NAN, r.windows},
+  const bool text_file = options_.protocol == "text" || options_.protocol == "llamacpp";
+  if (dataset.empty()) dataset = text_file ? file_stem(options_.data) : options_.protocol;
+  // Only llama-perplexity publishes a "+/-" (it treats tokens as independent draws).
+  const double ppl_stderr = options_.protocol == "llamacpp" ? r.ppl_stderr : NAN;
+  std::vector<Metric> out = {Metric{"ppl", dataset, r.protocol, r.ppl, ppl_stderr, r.windows},
                              Metric{"nll", dataset, r.protocol, r.mean_nll, NAN, r.tokens}};
   store::Table table;
   std::vector<int64_t> index(size_t(r.windows));

@@ -21,7 +21,7 @@
 namespace abq::evaluators {
 
 struct PerplexityOptions {
-  std::string protocol = "text";  // text | wikitext2 | c4 | c4-new | ptb | ptb-new
+  std::string protocol = "text";  // text | wikitext2 | c4 | c4-new | ptb | ptb-new | llamacpp
   std::string data;               // the protocol's file (see README.md)
   std::string dataset;            // label in tables; default: the protocol (text: the file stem)
   int64_t seqlen = 2048;          // T
@@ -42,6 +42,7 @@ struct PerplexityOptions {
 struct PerplexityResult {
   double ppl = 0;
   double mean_nll = 0;        // nats per scored target
+  double ppl_stderr = NAN;    // llama-perplexity's "+/-": ppl * sqrt((E[nll²] - E[nll]²) / (tokens - 1))
   int64_t windows = 0;
   int64_t tokens = 0;         // scored targets
   std::string protocol;

@@ -15,8 +15,9 @@ using config::Schema;
 
 Schema perplexity_schema() {
   return Schema::object({
-      {"protocol", Schema::enumeration({"text", "wikitext2", "c4", "c4-new", "ptb", "ptb-new"}).default_value("text")
-                       .doc("text assembly (README.md): text file, GPTQ wikitext2 / c4 / c4-new / ptb / ptb-new")},
+      {"protocol", Schema::enumeration({"text", "wikitext2", "c4", "c4-new", "ptb", "ptb-new", "llamacpp"}).default_value("text")
+                       .doc("text assembly (README.md): text file, GPTQ wikitext2 / c4 / c4-new / ptb / ptb-new, "
+                            "llamacpp (llama-perplexity on a text file)")},
       {"data", Schema::string().required().doc("the protocol's file: text file, wiki.test.raw, ptb.valid.txt (ptb), "
                                                "ptb.test.txt (ptb-new), c4-validation.00000-of-00008.json[.gz] (c4, c4-new)")},
       {"dataset", Schema::string().optional().doc("label in tables (default: the protocol; text: the file stem)")},

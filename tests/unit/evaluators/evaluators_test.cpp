@@ -213,6 +213,43 @@ TEST_F(PerplexityProtocols, ScoreFromScoresTheSecondHalfOfEveryWindow) {
   EXPECT_NE(run(o).protocol, r.protocol);
 }
 
+// llama-perplexity's loop (perplexity.cpp of llama.cpp, re-implemented here with plain fp64 loops):
+// the file tokenized whole with BOS, cut into n_ctx chunks, BOS written into each chunk's first
+// position, targets n_ctx/2+1..n_ctx-1 scored; PPL = exp(mean) and its "+/-" =
+// PPL·sqrt((mean(nll²) − mean(nll)²)/(count − 1)).
+TEST_F(PerplexityProtocols, LlamaCppScoresTheSecondHalfOfEachChunkAfterBos) {
+  PerplexityOptions o;
+  o.protocol = "llamacpp";
+  o.data = fixture("wikitext2/wiki.test.raw");
+  o.max_windows = 3;
+  const auto r = run(o);  // n_ctx = 64
+  ASSERT_EQ(r.windows, 3);
+  EXPECT_EQ(r.tokens, 3 * 31);
+  EXPECT_EQ(r.protocol.rfind("llamacpp.text-wiki.test.T64@", 0), 0u) << r.protocol;
+
+  auto stream = tok_->encode(data::read_text_file(o.data), true);
+  torch::NoGradGuard no_grad;
+  double nll = 0, nll2 = 0;
+  for (int64_t w = 0; w < 3; ++w) {
+    std::vector<int64_t> chunk(stream.begin() + w * 64, stream.begin() + (w + 1) * 64);
+    chunk[0] = tok_->bos_id();
+    auto ids = torch::tensor(chunk, torch::kInt64).unsqueeze(0);
+    auto logits = fp_.lm_head(fp_.final_hidden(ids)).squeeze(0).to(torch::kFloat64);
+    for (int64_t p = 32; p < 63; ++p) {
+      const double* row = logits[p].data_ptr<double>();
+      double m = row[0], sum = 0;
+      for (int64_t v = 1; v < logits.size(1); ++v) m = std::max(m, row[v]);
+      for (int64_t v = 0; v < logits.size(1); ++v) sum += std::exp(row[v] - m);
+      const double v = m + std::log(sum) - row[chunk[size_t(p + 1)]];
+      nll += v;
+      nll2 += v * v;
+    }
+  }
+  const double count = 93, mean = nll / count, ppl = std::exp(mean);
+  EXPECT_NEAR(r.ppl, ppl, 1e-6 * ppl);
+  EXPECT_NEAR(r.ppl_stderr, ppl * std::sqrt((nll2 / count - mean * mean) / (count - 1)), 1e-6 * ppl);
+}
+
 TEST(PerplexityOptionsCheck, RejectsBadCombinations) {
   PerplexityOptions o;
   o.protocol = "c5";
