@@ -26,7 +26,7 @@ Schema perplexity_schema() {
                      .doc("tokens between window starts; 0 = seqlen (non-overlapping, GPTQ); smaller scores the last stride targets")},
       {"score_from", Schema::integer().range(0, 1 << 20).default_value(0)
                          .doc("score only the targets at positions >= k of every window (seqlen/2: the second half, "
-                              "as Brevitas and llama-perplexity); 0 = by the stride rule")},
+                              "as Brevitas; llamacpp: seqlen/2 + 1); 0 = by the stride rule")},
       {"max_windows", Schema::integer().range(0, 1 << 30).default_value(0).doc("score only the first N windows; 0 = all")},
       {"batch_size", Schema::integer().range(1, 4096).default_value(1).doc("windows per forward")},
       {"bos", Schema::enumeration({"auto", "stream_start", "per_doc", "per_window", "none"}).default_value("auto")
