@@ -25,8 +25,8 @@ struct Metric {
   int64_t n = 0;         // windows or examples scored
 };
 
-/// What every evaluator sees. `quant_state` describes what was active during evaluation
-/// (e.g. "w4a8kv16"); it is folded into the protocol record. `reference`, when set, is the
+/// What every evaluator sees. `quant_state` is the activation / KV state active during evaluation
+/// (e.g. "A8KV16"; weight bits are not part of a protocol); it is folded into the protocol record. `reference`, when set, is the
 /// unquantized model: perplexity then also reports the logit metrics of
 /// evaluation-protocols.md §7 (KL(fp || quant), top-1 agreement, NLL difference) on its windows.
 struct EvalContext {

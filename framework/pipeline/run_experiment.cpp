@@ -146,6 +146,15 @@ std::vector<evaluators::Metric> evaluate_naming_nonfinite_weights(evaluators::Ev
   }
 }
 
+// What protocol ids carry of a run's setting: the activation and KV bits, which change what is
+// scored and how scoring may run (prefix reuse). The weight format is the result's subject, not
+// the protocol's: W2 and W4 runs of one protocol share its id. "W4A8KV16g128*" -> "A8KV16".
+std::string scoring_state(const std::string& setting) {
+  const auto a = setting.find('A');
+  if (a == std::string::npos) return setting;
+  return setting.substr(a, setting.find_first_of("g*", a) - a);
+}
+
 std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path) {
   return results_path + ".calib/" + spec.run_id;
 }
@@ -199,7 +208,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     StageTimer t(record, "load_reference");
     reference = std::move(load_model(spec).model);
   }
-  evaluators::EvalContext context{model, *loaded.tokenizer, loaded.tokenizer_sha256, record.attributes["setting"],
+  evaluators::EvalContext context{model, *loaded.tokenizer, loaded.tokenizer_sha256, scoring_state(record.attributes["setting"]),
                                   reference.get(), loaded.model_sha256};
   context.prefix_reuse = prefix_reuse;
   for (size_t i = 0; i < evals.size(); ++i) {

@@ -83,6 +83,12 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   // it, so the quantized runs are ordered by their KL to the fp model instead: GPTQ minimises the
   // layer-output error that RTN leaves (GPTQ paper, §3), and 16-wide groups with layer 0 kept in
   // fp quantize with a finer grid than per-channel RTN.
+  // Protocol ids name the protocol and the activation / KV state, not the weight format: the W4A8
+  // runs (per-channel, g16, GPTQ) share one id, the fp run (A16) has another.
+  auto protocol = [&](const char* run) { return find_metric(*by_name.at(run), "ppl")->protocol; };
+  EXPECT_EQ(protocol("rtn-w4a8"), protocol("rtn-w4g16-skip0"));
+  EXPECT_EQ(protocol("rtn-w4a8"), protocol("gptq-w4a8"));
+  EXPECT_NE(protocol("rtn-w4a8"), protocol("fp"));
   auto kl = [&](const char* run) { return find_metric(*by_name.at(run), "kl_mean")->value; };
   EXPECT_EQ(find_metric(*by_name.at("fp"), "kl_mean"), nullptr);
   EXPECT_GT(kl("rtn-w4a8"), 0.0);

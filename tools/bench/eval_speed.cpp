@@ -154,7 +154,7 @@ int bench(int argc, char** argv) {
   abq::Progress::set_enabled(false);
   auto spec = abq::pipeline::load_experiment(argv[1], {}, true).front();
   auto loaded = abq::pipeline::load_model(spec);
-  EvalContext context{*loaded.model, *loaded.tokenizer, loaded.tokenizer_sha256, "W16A16KV16"};
+  EvalContext context{*loaded.model, *loaded.tokenizer, loaded.tokenizer_sha256, "A16KV16"};
   const LlamaConfig& config = loaded.model->config();
   std::printf("model %s, %d cores available, best of %d\n", loaded.weights_note.c_str(), cores, repeat);
   std::vector<std::vector<Entry>> per_threads;
