@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# abq's `llamacpp` perplexity protocol against llama-perplexity itself, on one GGUF and one text:
+# both print PPL and its "+/-". llama.cpp is built from the llama-cpp-python sdist on PyPI into
+# $LLAMACPP_DIR (default /tmp/abq-peers), outside this tree; none of it is committed.
+#   bash tools/bench/llamacpp_perplexity.sh [MODEL.gguf] [TEXT] [N_CTX] [CHUNKS]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+model="${1:-$HOME/.cache/abq/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+text="${2:-$root/experiments/data/sotu/heldout.txt}"
+n_ctx="${3:-512}"
+chunks="${4:-8}"
+threads="${THREADS:-1}"
+peers="${LLAMACPP_DIR:-/tmp/abq-peers}"
+
+perplexity_bin() {
+  local found
+  found="$(find "$peers" -path '*vendor/llama.cpp/build/bin/llama-perplexity' -type f 2>/dev/null | head -1)"
+  if [ -z "$found" ]; then
+    mkdir -p "$peers"
+    (cd "$peers" && python3 -m pip download --quiet --no-deps --no-binary :all: llama-cpp-python -d . &&
+      tar xzf llama_cpp_python-*.tar.gz)
+    local src
+    src="$(find "$peers" -maxdepth 3 -path '*vendor/llama.cpp' -type d | head -1)"
+    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
+    ninja -C "$src/build" llama-perplexity llama-bench >/dev/null
+    found="$src/build/bin/llama-perplexity"
+  fi
+  echo "$found"
+}
+
+bin="$(perplexity_bin)"
+echo "llama-perplexity ($bin), $threads thread(s):"
+"$bin" -m "$model" -f "$text" -c "$n_ctx" --chunks "$chunks" -t "$threads" -b "$n_ctx" 2>&1 | grep -E "Final estimate|tokenizing|add_bos|calculating perplexity over" || true
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/exp.yaml" <<YAML
+name: llamacpp_protocol
+model: {source: gguf, path: $model, dtype: float32, device: cpu}
+tokenizer: {type: auto}
+results: $tmp/r.h5
+eval:
+  - {type: perplexity, protocol: llamacpp, data: $text, seqlen: $n_ctx, max_windows: $chunks, logit_metrics: false}
+YAML
+echo "abq eval, protocol llamacpp:"
+"$root/build/abq" eval "$tmp/exp.yaml" --threads "$threads" >"$tmp/eval.log" 2>&1 || { cat "$tmp/eval.log"; exit 1; }
+python3 -c 'import h5py' 2>/dev/null || python3 -m pip install --quiet h5py
+python3 - "$tmp/r.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    for run in f["runs"].values():
+        for m in run["metrics"][:]:
+            if m["metric"].decode() == "ppl":
+                print(f"Final estimate: PPL = {m['value']:.4f} +/- {m['stderr']:.5f}  ({m['protocol'].decode()})")
+PY
