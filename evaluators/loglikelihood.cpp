@@ -41,20 +41,49 @@ TokenRequest encode_request(const tokenize::Tokenizer& tokenizer, const std::str
   return r;
 }
 
-LoglikelihoodResult score_continuation(const model::LlamaModel& model, const torch::Tensor& hidden,
-                                       const std::vector<int64_t>& continuation) {
-  ABQ_ASSERT(hidden.dim() == 2 && hidden.size(0) == int64_t(continuation.size()),
-             "score_continuation: need one hidden row per continuation token");
-  auto logits = model.lm_head(hidden.unsqueeze(0)).squeeze(0);
-  auto target = torch::tensor(continuation, torch::kInt64).to(logits.device());
-  LoglikelihoodResult r;
-  r.logprob = target_logprobs(logits, target).sum().item<double>();
-  if (!std::isfinite(r.logprob))
-    throw Error(cat("loglikelihood: log-likelihood ", r.logprob, " for a continuation of ", continuation.size(),
-                    " tokens (the model's logits are not finite)"));
-  r.greedy = logits.argmax(-1).eq(target).all().item<bool>();
-  r.tokens = int64_t(continuation.size());
-  return r;
+std::vector<LoglikelihoodResult> score_continuations(const model::LlamaModel& model,
+                                                     const std::vector<torch::Tensor>& hiddens,
+                                                     const std::vector<const std::vector<int64_t>*>& continuations) {
+  ABQ_ASSERT(hiddens.size() == continuations.size(), "score_continuations: one hidden block per continuation");
+  std::vector<LoglikelihoodResult> out(hiddens.size());
+  if (hiddens.empty()) return out;
+  std::vector<int64_t> targets;
+  for (size_t i = 0; i < hiddens.size(); ++i) {
+    ABQ_ASSERT(hiddens[i].dim() == 2 && hiddens[i].size(0) == int64_t(continuations[i]->size()),
+               "score_continuations: need one hidden row per continuation token");
+    targets.insert(targets.end(), continuations[i]->begin(), continuations[i]->end());
+  }
+  // Rows in slices of 256: [256, V] fp32 logits at a time (50 MB at a 49k vocabulary).
+  const auto all_hidden = torch::cat(hiddens, 0);  // [sum m, C]
+  const auto all_targets = torch::tensor(targets, torch::kInt64).to(all_hidden.device());
+  std::vector<torch::Tensor> logprob_slices, hit_slices;
+  for (int64_t start = 0; start < all_hidden.size(0); start += 256) {
+    const int64_t stop = std::min<int64_t>(start + 256, all_hidden.size(0));
+    auto logits = model.lm_head(all_hidden.slice(0, start, stop));
+    auto target = all_targets.slice(0, start, stop);
+    logprob_slices.push_back(target_logprobs(logits, target));
+    hit_slices.push_back(logits.argmax(-1).eq(target).to(torch::kCPU, torch::kInt64));
+  }
+  const auto logprobs = torch::cat(logprob_slices).contiguous();  // [sum m] fp64
+  const auto hits = torch::cat(hit_slices).contiguous();
+  const double* lp = logprobs.data_ptr<double>();
+  const int64_t* hit = hits.data_ptr<int64_t>();
+  size_t row = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const size_t m = continuations[i]->size();
+    auto& r = out[i];
+    r.tokens = int64_t(m);
+    r.greedy = true;
+    for (size_t j = row; j < row + m; ++j) {
+      r.logprob += lp[j];
+      r.greedy = r.greedy && hit[j] != 0;
+    }
+    row += m;
+    if (!std::isfinite(r.logprob))
+      throw Error(cat("loglikelihood: log-likelihood ", r.logprob, " for a continuation of ", m,
+                      " tokens (the model's logits are not finite)"));
+  }
+  return out;
 }
 
 std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, const std::vector<TokenRequest>& requests,
@@ -93,13 +122,17 @@ std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, 
       std::copy(in.begin(), in.end(), tokens[int64_t(k - first)].data_ptr<int64_t>());
     }
     auto hidden = model.final_hidden(tokens.to(device));  // [B, T, C]
+    std::vector<torch::Tensor> rows;
+    std::vector<const std::vector<int64_t>*> conts;
     for (size_t k = first; k < last; ++k) {
       const size_t i = order[k];
       const auto& cont = requests[i].continuation;
       const int64_t len = int64_t(inputs[i].size()), m = int64_t(cont.size());
-      // positions len-m .. len-1 predict the continuation tokens
-      out[i] = score_continuation(model, hidden[int64_t(k - first)].slice(0, len - m, len), cont);
+      rows.push_back(hidden[int64_t(k - first)].slice(0, len - m, len));  // positions len-m .. len-1 predict it
+      conts.push_back(&cont);
     }
+    auto scores = score_continuations(model, rows, conts);
+    for (size_t k = first; k < last; ++k) out[order[k]] = scores[k - first];
     progress.advance(B);
   }
   progress.finish();

@@ -41,9 +41,12 @@ TokenRequest encode_request(const tokenize::Tokenizer& tokenizer, const std::str
 std::vector<LoglikelihoodResult> score_requests(const model::LlamaModel& model, const std::vector<TokenRequest>& requests,
                                                 int64_t batch_size, int64_t max_length);
 
-/// The score of one continuation from the final hidden states that predict its tokens: hidden
-/// [m, C] (row j predicts continuation[j]) -> summed fp32 log-softmax (accumulated in fp64), greedy.
-LoglikelihoodResult score_continuation(const model::LlamaModel& model, const torch::Tensor& hidden,
-                                       const std::vector<int64_t>& continuation);
+/// The scores of continuations from the final hidden states that predict their tokens: hiddens[i]
+/// [m_i, C] (row j predicts continuations[i][j]) -> summed exact log-probabilities (token_logprobs.h),
+/// greedy. One lm_head product for all of them: with a few rows per continuation, separate products
+/// would each re-pack the whole [V, C] head.
+std::vector<LoglikelihoodResult> score_continuations(const model::LlamaModel& model,
+                                                     const std::vector<torch::Tensor>& hiddens,
+                                                     const std::vector<const std::vector<int64_t>*>& continuations);
 
 }  // namespace abq::evaluators

@@ -78,14 +78,21 @@ void score_batch(const model::LlamaModel& model, const std::vector<TokenRequest>
   for (const auto& c : chunks) longest = std::max(longest, c.size());
   if (longest > 0) chunk_hidden = model.final_hidden_with_prefix(cache, padded(chunks).to(device), prefix_index);
   size_t row = 0;
+  std::vector<torch::Tensor> rows;
+  std::vector<const std::vector<int64_t>*> conts;
+  std::vector<size_t> index;
   for (size_t g = 0; g < groups.size(); ++g)
     for (size_t i : groups[g]) {
       const int64_t n = lengths[g], m = int64_t(requests[i].continuation.size());
       auto hidden = prefix_hidden[int64_t(g)].slice(0, n - 1, n);               // predicts continuation[0]
       if (m > 1) hidden = torch::cat({hidden, chunk_hidden[int64_t(row)].slice(0, 0, m - 1)}, 0);
-      out[i] = score_continuation(model, hidden, requests[i].continuation);
+      rows.push_back(hidden);
+      conts.push_back(&requests[i].continuation);
+      index.push_back(i);
       ++row;
     }
+  auto scores = score_continuations(model, rows, conts);
+  for (size_t k = 0; k < index.size(); ++k) out[index[k]] = scores[k];
 }
 
 }  // namespace
