@@ -5,12 +5,14 @@
 // Implementations live in methods/corrections/, one file each.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "framework/model/llama_model.h"
+#include "framework/quant/quant_spec.h"
 
 namespace abq::methods {
 
@@ -19,6 +21,11 @@ struct CalibrationBatch {
   torch::Tensor tokens;  // [B, T] int64
 };
 
+/// The experiment's plan for each weight site (`layers.{i}.{linear}.weight`): the grid the weights
+/// will be quantized on. Corrections that search against quantized weights (AWQ) read it here
+/// instead of carrying their own bits / group size, so a sweep over the weight grid moves them too.
+using WeightSpecs = std::function<quant::QuantSpec(const std::string& site)>;
+
 class Correction {
  public:
   virtual ~Correction() = default;
@@ -26,8 +33,16 @@ class Correction {
   virtual std::string name() const = 0;
   /// Collects statistics on `calibration_tokens` (each [B, T] int64) with the unquantized model,
   /// then rewrites `model`'s weights in place. The model's activation hooks are restored afterwards.
+  /// `weight_specs` is the plan's spec per weight site (empty: the correction must not need it).
   /// Throws abq::Error on bad input (no calibration data, bad token shapes).
-  virtual void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) = 0;
+  void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+             const WeightSpecs& weight_specs = {}) {
+    run(model, calibration_tokens, weight_specs);
+  }
+
+ protected:
+  virtual void run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+                   const WeightSpecs& weight_specs) = 0;
 };
 
 }  // namespace abq::methods

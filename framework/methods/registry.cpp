@@ -50,10 +50,10 @@ Schema gptq_schema() {
   });
 }
 
+// The search quantizes each linear on the experiment's weight grid (quant.weights and per-site
+// overrides), so the correction has no bits or group size of its own.
 Schema awq_schema() {
   return Schema::object({
-      {"bits", Schema::integer().range(1, 8).default_value(4).doc("weight bits the scale search quantizes with")},
-      {"group_size", Schema::integer().range(0, 1 << 20).default_value(128).doc("search grid's input-dim group; 0 = per channel")},
       {"grid", Schema::integer().range(1, 1000).default_value(20).doc("ratios tried, r = k/grid")},
   });
 }
@@ -109,8 +109,6 @@ const std::vector<CorrectionEntry>& corrections() {
       {"awq", awq_schema,
        [](const YAML::Node& o) {
          AwqOptions options;
-         options.bits = o["bits"].as<int>();
-         options.group_size = o["group_size"].as<int64_t>();
          options.grid = o["grid"].as<int64_t>();
          return std::make_unique<Awq>(options);
        }},

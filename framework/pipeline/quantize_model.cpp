@@ -72,8 +72,10 @@ store::SiteRow site_row(const std::string& site, const quant::QuantSpec& spec, d
   return row;
 }
 
-void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan, const std::vector<torch::Tensor>& calibration,
-                       QuantizationReport& report) {
+void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan,
+                       const std::map<std::string, quant::QuantSpec>& allocation,
+                       const std::vector<torch::Tensor>& calibration, QuantizationReport& report) {
+  const methods::WeightSpecs weight_specs = [&](const std::string& site) { return allocation.at(site); };
   for (const auto& c : plan.corrections) {
     if (calibration.empty())
       throw ConfigError(cat("correction '", c.type, "' needs calibration data: set calibration.data"));
@@ -81,7 +83,7 @@ void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan, const st
     torch::NoGradGuard no_grad;
     auto probe = calibration.front();
     auto before = m.forward(probe).to(torch::kFloat64);
-    correction->apply(m, calibration);
+    correction->apply(m, calibration, weight_specs);
     auto after = m.forward(probe).to(torch::kFloat64);
     double drift = ((after - before).abs().max() / before.abs().max()).item<double>();
     log_info("correction ", c.type, ": fp output drift ", drift, " (max |Δlogit| / max |logit|)");
@@ -310,10 +312,9 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
   report.setting = setting_id(plan);
   if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
     throw Error(cat("correction '", plan.corrections.front().type, "': ", model::kStreamedRefusal));
-  apply_corrections(m, plan, calibration, report);
-
   methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
   auto allocation = methods::allocate_uniform(site_infos(m.config()), defaults, plan.allocation_options);
+  apply_corrections(m, plan, allocation, calibration, report);
 
   quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, report);
   install_activation_quantizers(m, allocation, calibration, report);

@@ -23,7 +23,9 @@ TEST(CpuThreads, OneThreadMeansOneForLibTorchAndTheBlas) {
   EXPECT_EQ(cpu.threads, 1);
   EXPECT_EQ(torch::get_num_threads(), 1);
   torch::mm(torch::randn({256, 256}), torch::randn({256, 256}));  // OpenMP OpenBLAS re-reads its count per call
-  if (cpu.blas == BlasThreading::openmp || cpu.blas == BlasThreading::pthreads) EXPECT_EQ(openblas_threads(), 1);
+  if (cpu.blas == BlasThreading::openmp || cpu.blas == BlasThreading::pthreads) {
+    EXPECT_EQ(openblas_threads(), 1);
+  }
 }
 
 TEST(CpuThreads, AllCoresByDefault) {

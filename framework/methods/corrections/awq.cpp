@@ -45,20 +45,49 @@ void fold_fc_fc(Linear& first, Linear& second, const torch::Tensor& s) {
 
 }  // namespace
 
-torch::Tensor awq_pseudo_quantize(const torch::Tensor& w, int bits, int64_t group_size) {
+AwqWeightGrid AwqWeightGrid::of(const quant::QuantSpec& spec) {
+  AwqWeightGrid g;
+  g.quantized = spec.enabled();
+  if (!g.quantized) return g;
+  g.levels = spec.levels();
+  g.zero_point = !spec.symmetric;
+  switch (spec.granularity) {
+    case quant::Granularity::per_channel: g.group_size = 0; break;
+    case quant::Granularity::per_group: g.group_size = spec.group_size; break;
+    case quant::Granularity::per_tensor: g.group_size = -1; break;
+    default:
+      throw Error(cat("awq: a weight grid is per_channel, per_group or per_tensor, got ", quant::to_string(spec.granularity)));
+  }
+  return g;
+}
+
+torch::Tensor awq_pseudo_quantize(const torch::Tensor& w, const AwqWeightGrid& grid) {
+  if (!grid.quantized) return w;
   const auto shape = w.sizes().vec();
-  auto g = group_size > 0 ? w.reshape({-1, group_size}) : w.reshape({w.size(0), -1});  // one row per group
-  const double max_int = double((int64_t(1) << bits) - 1);
-  auto max_val = std::get<0>(g.max(1, /*keepdim=*/true));
-  auto min_val = std::get<0>(g.min(1, /*keepdim=*/true));
-  auto scales = (max_val - min_val).clamp_min(1e-5) / max_int;
-  auto zeros = (-torch::round(min_val / scales)).clamp(0, max_int);
-  auto q = (torch::clamp(torch::round(g / scales) + zeros, 0, max_int) - zeros) * scales;
+  auto g = grid.group_size > 0    ? w.reshape({-1, grid.group_size})  // one row per group
+           : grid.group_size == 0 ? w.reshape({w.size(0), -1})
+                                  : w.reshape({1, -1});
+  torch::Tensor q;
+  if (grid.zero_point) {
+    const double max_int = double(grid.levels - 1);
+    auto max_val = std::get<0>(g.max(1, /*keepdim=*/true));
+    auto min_val = std::get<0>(g.min(1, /*keepdim=*/true));
+    auto scales = (max_val - min_val).clamp_min(1e-5) / max_int;
+    auto zeros = (-torch::round(min_val / scales)).clamp(0, max_int);
+    q = (torch::clamp(torch::round(g / scales) + zeros, 0, max_int) - zeros) * scales;
+  } else {
+    const double max_int = double(grid.levels / 2 - 1), min_int = -double(grid.levels / 2);
+    auto scales = std::get<0>(g.abs().max(1, /*keepdim=*/true)).clamp_min(1e-5) / max_int;
+    q = torch::clamp(torch::round(g / scales), min_int, max_int) * scales;
+  }
   return q.reshape(shape);
 }
 
 AwqScaleSearch awq_search_scales(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                                 const AwqOptions& options, const AwqInspect& inspect) {
+                                 const std::vector<AwqWeightGrid>& grids, const AwqOptions& options,
+                                 const AwqInspect& inspect) {
+  if (grids.size() != weights.size())
+    throw std::logic_error("awq_search_scales: one grid per weight");
   torch::NoGradGuard no_grad;
   const auto reference = inspect(weights).to(torch::kFloat64);
   const auto x_mean = x.abs().reshape({-1, x.size(-1)}).mean(0);  // [in], get_act_scale
@@ -69,9 +98,9 @@ AwqScaleSearch awq_search_scales(const torch::Tensor& x, const std::vector<torch
     auto s = x_mean.pow(ratio).clamp_min(1e-4);
     s = s / (s.max() * s.min()).sqrt();  // [in]
     std::vector<torch::Tensor> scaled;
-    for (const auto& w : weights) {
-      auto sw = s.to(w.scalar_type()).unsqueeze(0);
-      scaled.push_back(awq_pseudo_quantize(w * sw, options.bits, options.group_size) / sw);
+    for (size_t i = 0; i < weights.size(); ++i) {
+      auto sw = s.to(weights[i].scalar_type()).unsqueeze(0);
+      scaled.push_back(awq_pseudo_quantize(weights[i] * sw, grids[i]) / sw);
     }
     const double loss = (reference - inspect(scaled).to(torch::kFloat64)).square().mean().item<double>();
     best.losses.push_back(loss);
@@ -87,13 +116,13 @@ AwqScaleSearch awq_search_scales(const torch::Tensor& x, const std::vector<torch
 }
 
 Awq::Awq(AwqOptions options) : options_(options) {
-  if (options_.bits < 1 || options_.bits > 8) throw Error(cat("awq bits must be in 1..8, got ", options_.bits));
-  if (options_.group_size < 0) throw Error(cat("awq group_size must be >= 0 (0: per channel), got ", options_.group_size));
   if (options_.grid < 1) throw Error(cat("awq grid must be >= 1, got ", options_.grid));
 }
 
-void Awq::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) {
+void Awq::run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+              const WeightSpecs& weight_specs) {
   if (calibration_tokens.empty()) throw Error("awq needs calibration windows; got none");
+  if (!weight_specs) throw Error("awq searches on the experiment's weight grid: no weight specs given");
   torch::NoGradGuard no_grad;
   searches_.clear();
   const auto saved_hooks = model.activation_hooks();
@@ -107,15 +136,20 @@ void Awq::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& cali
   try {
     for (int64_t layer = 0; layer < config.num_layers; ++layer) {
       auto& block = model.weights().layers[size_t(layer)];
-      const auto check_group = [&](const Linear& l, const char* name) {
-        if (options_.group_size > 0 && l.weight.size(1) % options_.group_size != 0)
-          throw Error(cat("awq group_size ", options_.group_size, " does not divide the input size ", l.weight.size(1),
-                          " of layers.", layer, ".", name));
+      const auto grid = [&](model::LinearKind kind) {
+        const std::string site = model::site_name(layer, model::weight_site(kind));
+        const auto g = AwqWeightGrid::of(weight_specs(site));
+        const int64_t in = block.linear(kind).weight.size(1);
+        if (g.quantized && g.group_size > 0 && in % g.group_size != 0)
+          throw Error(cat("awq: group_size ", g.group_size, " does not divide the input size ", in, " of ", site));
+        return g;
       };
-      check_group(block.q_proj, "self_attn.q_proj");
-      check_group(block.o_proj, "self_attn.o_proj");
-      check_group(block.gate_proj, "mlp.gate_proj");
-      check_group(block.down_proj, "mlp.down_proj");
+      using model::LinearKind;
+      const std::vector<AwqWeightGrid> qkv_grids = {grid(LinearKind::q_proj), grid(LinearKind::k_proj),
+                                                    grid(LinearKind::v_proj)};
+      const std::vector<AwqWeightGrid> o_grid = {grid(LinearKind::o_proj)};
+      const std::vector<AwqWeightGrid> mlp_grids = {grid(LinearKind::gate_proj), grid(LinearKind::up_proj)};
+      const std::vector<AwqWeightGrid> down_grid = {grid(LinearKind::down_proj)};
 
       // Inputs of the linears on the unscaled fp block, and the next block's inputs.
       std::map<SiteKind, Windows> feat;
@@ -132,7 +166,7 @@ void Awq::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& cali
       // The four searches, all on the unscaled block.
       const auto& q_in = feat[SiteKind::q_proj_input];
       auto qkv = awq_search_scales(
-          flat_tokens(q_in), {block.q_proj.weight, block.k_proj.weight, block.v_proj.weight}, options_,
+          flat_tokens(q_in), {block.q_proj.weight, block.k_proj.weight, block.v_proj.weight}, qkv_grids, options_,
           [&](const std::vector<torch::Tensor>& w) {
             return cat_outputs(q_in, [&](const torch::Tensor& x) {
               const auto rope = model.rope(x.size(1), x.device(), x.scalar_type());
@@ -144,13 +178,13 @@ void Awq::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& cali
       AwqScaleSearch vo;
       if (v_to_o) {
         const auto& o_in = feat[SiteKind::o_proj_input];
-        vo = awq_search_scales(flat_tokens(o_in), {block.o_proj.weight}, options_, [&](const std::vector<torch::Tensor>& w) {
+        vo = awq_search_scales(flat_tokens(o_in), {block.o_proj.weight}, o_grid, options_, [&](const std::vector<torch::Tensor>& w) {
           return cat_outputs(o_in, [&](const torch::Tensor& x) { return model::linear_forward(x, with_weight(block.o_proj, w[0])); });
         });
       }
       const auto& gate_in = feat[SiteKind::gate_proj_input];
       auto mlp = awq_search_scales(
-          flat_tokens(gate_in), {block.gate_proj.weight, block.up_proj.weight}, options_,
+          flat_tokens(gate_in), {block.gate_proj.weight, block.up_proj.weight}, mlp_grids, options_,
           [&](const std::vector<torch::Tensor>& w) {
             return cat_outputs(gate_in, [&](const torch::Tensor& x) {
               return model::mlp_forward(x, with_weight(block.gate_proj, w[0]), with_weight(block.up_proj, w[1]),
@@ -158,7 +192,7 @@ void Awq::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& cali
             });
           });
       const auto& down_in = feat[SiteKind::down_proj_input];
-      auto down = awq_search_scales(flat_tokens(down_in), {block.down_proj.weight}, options_,
+      auto down = awq_search_scales(flat_tokens(down_in), {block.down_proj.weight}, down_grid, options_,
                                     [&](const std::vector<torch::Tensor>& w) {
                                       return cat_outputs(down_in, [&](const torch::Tensor& x) {
                                         return model::linear_forward(x, with_weight(block.down_proj, w[0]));

@@ -15,10 +15,14 @@
 // Search: s_x = mean over tokens of |x_j|; for r = k/grid, k = 0..grid-1: s = max(s_x^r, 1e-4),
 // s ← s / sqrt(max s · min s), W' = Q(W·diag s)·diag(s)⁻¹ for every scaled linear, score = mean
 // squared error of the inspected output vs its fp output; keep the best (first on ties).
-// Q is the reference's pseudo_quantize_tensor (zero_point = True): per group of the input dim,
-// Δ = max(max - min, 1e-5)/(2^b - 1), z = clamp(-⌊min/Δ⌉, 0, 2^b - 1), ŵ = (clamp(⌊w/Δ⌉ + z, 0,
-// 2^b - 1) - z)·Δ. It equals quant::fake_quant's asymmetric grid except for all-positive or
-// all-negative groups (z clamped here) and ranges below 1e-5.
+// Q is the reference's pseudo_quantize_tensor on each weight's own grid from the experiment's plan
+// (AwqWeightGrid: the site's bits, groups, symmetry; the reference's --w_bit / --q_group_size). With
+// a zero point, per group of the input dim and L levels: Δ = max(max - min, 1e-5)/(L - 1),
+// z = clamp(-⌊min/Δ⌉, 0, L - 1), ŵ = (clamp(⌊w/Δ⌉ + z, 0, L - 1) - z)·Δ; L = 2^b, or 2^b + 1 with
+// bit balance (W2*). It equals quant::fake_quant's asymmetric grid except for all-positive or
+// all-negative groups (z clamped here) and ranges below 1e-5. Symmetric (zero_point = False):
+// Δ = max(max|w|, 1e-5)/(2^(b-1) - 1), ŵ = clamp(⌊w/Δ⌉, -2^(b-1), 2^(b-1) - 1)·Δ. A site the
+// plan leaves unquantized is searched with its exact weight.
 // The next block's inputs are the block's outputs before scaling (as run_awq computes them);
 // scaling is output-preserving, so they equal the scaled block's outputs up to rounding.
 // Deliberate differences: the clip search (auto_clip_block) is not part of this correction,
@@ -38,9 +42,17 @@
 namespace abq::methods {
 
 struct AwqOptions {
-  int bits = 4;              // weight bits the search quantizes with (the reference's --w_bit)
-  int64_t group_size = 128;  // input-dim group of the search grid; 0: one group per row (per channel)
-  int64_t grid = 20;         // number of ratios r = k/grid tried, k = 0..grid-1
+  int64_t grid = 20;  // number of ratios r = k/grid tried, k = 0..grid-1
+};
+
+/// The grid one weight is pseudo-quantized on during the search.
+struct AwqWeightGrid {
+  bool quantized = true;    // false: the weight is searched exact (the plan leaves it fp)
+  int64_t levels = 16;      // 2^bits (+1 with bit balance)
+  int64_t group_size = 0;   // input-dim group; 0: one group per row; -1: the whole tensor
+  bool zero_point = true;   // asymmetric with a zero point, or symmetric
+  /// From a weight site's QuantSpec. Throws abq::Error for activation-only granularities.
+  static AwqWeightGrid of(const quant::QuantSpec& spec);
 };
 
 /// One scale search. scales: [in] in x's dtype; losses: the score of every ratio, in grid order.
@@ -50,29 +62,34 @@ struct AwqScaleSearch {
   std::vector<double> losses;
 };
 
-/// pseudo_quantize_tensor(w, bits, group_size, zero_point=True): w [out, in] (group_size 0: per row).
-torch::Tensor awq_pseudo_quantize(const torch::Tensor& w, int bits, int64_t group_size);
+/// pseudo_quantize_tensor(w, …) on `grid`: w [out, in].
+torch::Tensor awq_pseudo_quantize(const torch::Tensor& w, const AwqWeightGrid& grid);
 
 /// The output of the inspected module when the scaled linears carry `weights` (same order).
 using AwqInspect = std::function<torch::Tensor(const std::vector<torch::Tensor>& weights)>;
 
-/// _search_module_scale: x [N, in] (every token of the inputs of `weights`, each [out_k, in]).
-/// Throws abq::Error when no ratio gives a finite score.
+/// _search_module_scale: x [N, in] (every token of the inputs of `weights`, each [out_k, in],
+/// quantized on grids[k]). Throws abq::Error when no ratio gives a finite score.
 AwqScaleSearch awq_search_scales(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                                 const AwqOptions& options, const AwqInspect& inspect);
+                                 const std::vector<AwqWeightGrid>& grids, const AwqOptions& options,
+                                 const AwqInspect& inspect);
 
 class Awq final : public Correction {
  public:
-  /// Throws abq::Error for bits outside 1..8, a negative group_size or grid < 1.
+  /// Throws abq::Error for grid < 1.
   explicit Awq(AwqOptions options = {});
   std::string name() const override { return "awq"; }
-  /// Throws abq::Error when group_size does not divide a scaled linear's input size.
-  void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) override;
 
   /// Scales folded by the last apply(), keyed by the op that was divided
   /// ("layers.{i}.input_layernorm.weight", "layers.{i}.self_attn.v_proj.weight", ...).
   const std::map<std::string, AwqScaleSearch>& searches() const { return searches_; }
   const AwqOptions& options() const { return options_; }
+
+ protected:
+  /// Searches every block against `weight_specs` (required). Throws abq::Error when a site's group
+  /// size does not divide its linear's input size.
+  void run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+           const WeightSpecs& weight_specs) override;
 
  private:
   AwqOptions options_;

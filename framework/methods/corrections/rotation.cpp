@@ -107,7 +107,8 @@ void fold_rms_norms(model::LlamaModel& model) {
   model.check_weights();
 }
 
-void Rotation::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& /*calibration_tokens*/) {
+void Rotation::run(model::LlamaModel& model, const std::vector<torch::Tensor>& /*calibration_tokens*/,
+                   const WeightSpecs& /*weight_specs*/) {
   torch::NoGradGuard no_grad;
   try {
     for (size_t i = 0; i < model.weights().layers.size(); ++i) {

@@ -65,12 +65,14 @@ class Rotation final : public Correction {
  public:
   explicit Rotation(RotationOptions options = {}) : options_(options) {}
   std::string name() const override { return "rotation"; }
-  /// Rewrites the model as described above; `calibration_tokens` are not needed (may be empty).
-  void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) override;
-
   /// Q [C, C] (float64, CPU) of the last apply(); undefined before.
   const torch::Tensor& residual_rotation() const { return residual_; }
   const RotationOptions& options() const { return options_; }
+
+ protected:
+  /// Rewrites the model as described above; `calibration_tokens` are not needed (may be empty).
+  void run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+           const WeightSpecs& weight_specs) override;
 
  private:
   RotationOptions options_;

@@ -37,7 +37,8 @@ SmoothQuant::SmoothQuant(SmoothQuantOptions options) : options_(options) {
     throw Error(cat("smoothquant: alpha must be in [0, 1], got ", options_.alpha));
 }
 
-void SmoothQuant::apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) {
+void SmoothQuant::run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+                      const WeightSpecs& /*weight_specs*/) {
   using model::LinearKind;
   using model::NormKind;
   std::map<std::string, torch::Tensor> act;

@@ -36,12 +36,15 @@ class SmoothQuant final : public Correction {
   /// Throws abq::Error when alpha is outside [0, 1].
   explicit SmoothQuant(SmoothQuantOptions options = {});
   std::string name() const override { return "smoothquant"; }
-  void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens) override;
 
   /// Scales used by the last apply(), float32 [C], keyed by the norm they were folded into
   /// ("layers.{i}.input_layernorm.weight", "layers.{i}.post_attention_layernorm.weight").
   const std::map<std::string, torch::Tensor>& scales() const { return scales_; }
   const SmoothQuantOptions& options() const { return options_; }
+
+ protected:
+  void run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
+           const WeightSpecs& weight_specs) override;
 
  private:
   SmoothQuantOptions options_;

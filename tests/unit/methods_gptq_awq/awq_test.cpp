@@ -15,6 +15,8 @@
 #include "framework/methods/corrections/awq.h"
 #include "framework/model/linear.h"
 #include "framework/model/mlp.h"
+#include "framework/quant/quant_spec.h"
+#include "tests/support/tiny_llama_config.h"
 
 namespace abq::methods {
 namespace {
@@ -36,14 +38,29 @@ torch::Tensor vector_of(const json& values) {
   return t;
 }
 
+AwqWeightGrid asymmetric(int bits, int64_t group_size) {
+  AwqWeightGrid g;
+  g.levels = int64_t(1) << bits;
+  g.group_size = group_size;
+  return g;
+}
+
+// Every weight site of a model on one spec.
+WeightSpecs all_weights(int bits, quant::Granularity granularity, int64_t group_size = 0) {
+  quant::QuantSpec spec;
+  spec.bits = bits;
+  spec.granularity = granularity;
+  spec.group_size = group_size;
+  return [spec](const std::string&) { return spec; };
+}
+
 TEST(Awq, ScaleSearchMatchesReferenceImplementation) {
   std::ifstream in(std::string(ABQ_SOURCE_DIR) + "/tests/fixtures/calib/awq_cases.json");
   ASSERT_TRUE(in.good()) << "missing fixture; run tools/fixtures/calib_awq_reference.py";
   const json doc = json::parse(in);
   AwqOptions options;
-  options.bits = doc["bits"].get<int>();
-  options.group_size = doc["group_size"].get<int64_t>();
   options.grid = doc["grid"].get<int64_t>();
+  const auto grid = asymmetric(doc["bits"].get<int>(), doc["group_size"].get<int64_t>());
   const auto x = matrix(doc["x"]);  // [64, 16]
   for (const auto& c : doc["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
@@ -58,7 +75,7 @@ TEST(Awq, ScaleSearchMatchesReferenceImplementation) {
         return model::mlp_forward(x, {w[0], {}}, {w[1], {}}, {down, {}});
       };
     }
-    const auto r = awq_search_scales(x, weights, options, inspect);
+    const auto r = awq_search_scales(x, weights, std::vector<AwqWeightGrid>(weights.size(), grid), options, inspect);
     EXPECT_DOUBLE_EQ(r.ratio, c["ratio"].get<double>());
     EXPECT_TRUE(torch::allclose(r.scales, vector_of(c["scales"]), 1e-9, 0));
     ASSERT_EQ(r.losses.size(), c["losses"].size());
@@ -70,11 +87,39 @@ TEST(Awq, ScaleSearchMatchesReferenceImplementation) {
 TEST(Awq, PseudoQuantizeByHand) {
   // One group of 4 at 2 bits: min -1, max 2 -> scale 1, zero 1; 0.4 -> 0, 1.6 -> 2 (half-even ties aside).
   auto w = torch::tensor({{-1.0, 0.4, 1.6, 2.0}}, torch::kFloat64);
-  auto q = awq_pseudo_quantize(w, 2, 4);
+  auto q = awq_pseudo_quantize(w, asymmetric(2, 4));
   EXPECT_TRUE(torch::equal(q, torch::tensor({{-1.0, 0.0, 2.0, 2.0}}, torch::kFloat64)));
   // All-positive group: the zero-point is clamped to 0, so values above 3·scale clip (the reference).
-  auto p = awq_pseudo_quantize(torch::tensor({{1.0, 4.0}}, torch::kFloat64), 2, 2);  // scale 1, zero 0
+  auto p = awq_pseudo_quantize(torch::tensor({{1.0, 4.0}}, torch::kFloat64), asymmetric(2, 2));  // scale 1, zero 0
   EXPECT_TRUE(torch::equal(p, torch::tensor({{1.0, 3.0}}, torch::kFloat64)));
+}
+
+TEST(Awq, PseudoQuantizeOnThePlanGridByHand) {
+  quant::QuantSpec spec;
+  spec.bits = 2;
+  spec.bit_balance = true;  // W2*: 5 levels -> scale (3 - -1) / 4 = 1, zero 1: 3 stays 3 (4 levels: 2.5 -> 2)
+  auto w = torch::tensor({{-1.0, 0.4, 1.6, 3.0}}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(awq_pseudo_quantize(w, AwqWeightGrid::of(spec)),
+                           torch::tensor({{-1.0, 0.0, 2.0, 3.0}}, torch::kFloat64)));
+  // Symmetric (the reference's zero_point=False), 3 bits: scale max|w| / 3 = 1, codes in [-4, 3].
+  spec = {};
+  spec.bits = 3;
+  spec.symmetric = true;
+  auto s = torch::tensor({{-3.0, 0.4, 1.6, 3.0}, {-0.3, 0.06, 0.1, 0.2}}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(awq_pseudo_quantize(s, AwqWeightGrid::of(spec)),
+                              torch::tensor({{-3.0, 0.0, 2.0, 3.0}, {-0.3, 0.1, 0.1, 0.2}}, torch::kFloat64), 0, 1e-15));
+  // Per tensor, 2 bits: one range [-1, 2] -> scale 1, zero 1, every value exact. Per channel, row 1
+  // alone has range [1, 2]: scale 1/3, zero clamped to 0, so both values clip to 3·(1/3) = 1.
+  spec = {};
+  spec.bits = 2;
+  spec.granularity = quant::Granularity::per_tensor;
+  auto t = torch::tensor({{-1.0, 0.0}, {1.0, 2.0}}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(awq_pseudo_quantize(t, AwqWeightGrid::of(spec)), t, 0, 1e-15));
+  spec.granularity = quant::Granularity::per_channel;
+  EXPECT_TRUE(torch::allclose(awq_pseudo_quantize(t, AwqWeightGrid::of(spec)),
+                              torch::tensor({{-1.0, 0.0}, {1.0, 1.0}}, torch::kFloat64), 0, 1e-15));
+  // A site the plan leaves fp is searched with its exact weight.
+  EXPECT_TRUE(torch::equal(awq_pseudo_quantize(t, AwqWeightGrid::of(quant::QuantSpec{})), t));
 }
 
 TEST(Awq, ApplyKeepsTheFpModelAndFoldsTheChosenScales) {
@@ -92,11 +137,8 @@ TEST(Awq, ApplyKeepsTheFpModelAndFoldsTheChosenScales) {
   std::vector<torch::Tensor> windows = {torch::randint(0, 64, {1, 16}, torch::kInt64),
                                         torch::randint(0, 64, {1, 16}, torch::kInt64)};
   const auto before = m.forward(windows[0]);
-  AwqOptions options;
-  options.bits = 3;
-  options.group_size = 16;
-  Awq awq(options);
-  awq.apply(m, windows);
+  Awq awq;
+  awq.apply(m, windows, all_weights(3, quant::Granularity::per_group, 16));
   const auto after = m.forward(windows[0]);
   EXPECT_LT((after - before).abs().max().item<double>(), 1e-9 * before.abs().max().item<double>());
   ASSERT_EQ(awq.searches().size(), 8u);  // 4 groups × 2 layers
@@ -115,15 +157,42 @@ TEST(Awq, RejectsAGroupThatDoesNotDivide) {
   c.num_layers = 1;
   c.num_heads = 4;
   auto m = model::make_random_model(c, 32);
-  AwqOptions options;
-  options.group_size = 24;
-  Awq awq(options);
+  Awq awq;
   try {
-    awq.apply(m, {torch::zeros({1, 4}, torch::kInt64)});
+    awq.apply(m, {torch::zeros({1, 4}, torch::kInt64)}, all_weights(4, quant::Granularity::per_group, 24));
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
-    EXPECT_EQ(e.message(), "awq group_size 24 does not divide the input size 32 of layers.0.self_attn.q_proj");
+    EXPECT_EQ(e.message(), "awq: group_size 24 does not divide the input size 32 of layers.0.self_attn.q_proj.weight");
     EXPECT_EQ(e.context().at(0), "while applying awq");
+  }
+}
+
+// The search quantizes on the grid it is given: W3 and W4 choose different scales, and the same
+// grid chooses the same scales again.
+TEST(Awq, ScalesFollowTheWeightGrid) {
+  const auto c = test::tiny_llama_config(1, /*kv_heads=*/4);
+  torch::manual_seed(5);
+  const std::vector<torch::Tensor> windows = {torch::randint(0, 64, {1, 24}, torch::kInt64)};
+  const auto ratios = [&](int bits) {
+    auto m = model::make_random_model(c, 33, torch::kFloat64);
+    Awq awq;
+    awq.apply(m, windows, all_weights(bits, quant::Granularity::per_channel));
+    std::vector<std::vector<double>> losses;
+    for (const auto& [op, search] : awq.searches()) losses.push_back(search.losses);
+    return losses;
+  };
+  const auto w3 = ratios(3);
+  EXPECT_EQ(ratios(3), w3);
+  EXPECT_NE(ratios(4), w3);
+}
+
+TEST(Awq, NeedsTheWeightPlan) {
+  auto m = model::make_random_model(test::tiny_llama_config(1), 34);
+  try {
+    Awq().apply(m, {torch::zeros({1, 4}, torch::kInt64)});
+    FAIL() << "expected abq::Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "awq searches on the experiment's weight grid: no weight specs given");
   }
 }
 
