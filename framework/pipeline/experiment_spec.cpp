@@ -14,6 +14,7 @@
 #include "framework/config/variables.h"
 #include "framework/core/error.h"
 #include "framework/methods/registry.h"
+#include "framework/pipeline/calibration_data.h"
 
 namespace abq::pipeline {
 namespace fs = std::filesystem;
@@ -95,7 +96,10 @@ Schema build_experiment_schema() {
       {"model", model},
       {"tokenizer", Schema::object({{"type", Schema::enumeration({"auto", "byte"}).default_value("auto")}})},
       {"calibration", Schema::object({
-                          {"data", Schema::string().optional().doc("text file for calibration windows; absent: no calibration")},
+                          {"data", Schema::string().optional().doc("file the calibration windows are drawn from; absent: no calibration")},
+                          {"source", Schema::enumeration(calibration_sources()).optional().doc(
+                               "how data is read: text (the raw file; also when absent), wikitext2 (HF rows of wiki.train.raw joined \"\\n\\n\"), "
+                               "ptb (rows of ptb.train.txt joined \"\\n\\n\"), c4 (C4 json(.gz), GPTQ's get_c4 document sampler)")},
                           {"samples", Schema::integer().range(1, 1 << 20).default_value(128)},
                           {"seqlen", Schema::integer().range(2, 1 << 20).default_value(2048)},
                           {"seed", Schema::integer().range(0, 1e18).default_value(2)},
@@ -170,8 +174,12 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
     throw ConfigError(cat("model.device '", device, "' is not one of cpu, cuda, cuda:N"));
   s.tokenizer.type = r["tokenizer"]["type"].as<std::string>();
   const auto& c = r["calibration"];
-  s.calibration = {c["data"] ? c["data"].as<std::string>() : "", c["samples"].as<int64_t>(), c["seqlen"].as<int64_t>(),
-                   c["seed"].as<uint64_t>(), c["streams_on_host"] && c["streams_on_host"].as<bool>()};
+  s.calibration.data = c["data"] ? c["data"].as<std::string>() : "";
+  if (c["source"]) s.calibration.source = c["source"].as<std::string>();
+  s.calibration.samples = c["samples"].as<int64_t>();
+  s.calibration.seqlen = c["seqlen"].as<int64_t>();
+  s.calibration.seed = c["seed"].as<uint64_t>();
+  s.calibration.streams_on_host = c["streams_on_host"] && c["streams_on_host"].as<bool>();
 
   const auto& q = r["quant"];
   s.quant.weights = parse_quant_spec(q["weights"], "quant.weights");

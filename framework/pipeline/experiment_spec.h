@@ -45,7 +45,8 @@ struct TokenizerSpec {
 };
 
 struct CalibrationSpec {
-  std::string data;     // text file; "" = no calibration data
+  std::string data;     // the file read as `source`; "" = no calibration data
+  std::string source = "text";  // text | wikitext2 | ptb | c4 (calibration_data.h)
   int64_t samples = 128;
   int64_t seqlen = 2048;
   uint64_t seed = 2;

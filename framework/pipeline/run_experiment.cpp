@@ -16,8 +16,8 @@
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
 #include "framework/core/torch_compat.h"
-#include "framework/data/token_windows.h"
 #include "framework/model/site_names.h"
+#include "framework/pipeline/calibration_data.h"
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
@@ -56,10 +56,8 @@ std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const
                                                const torch::Device& device) {
   const auto& c = spec.calibration;
   if (c.data.empty()) return {};
-  std::string text = data::read_text_file(spec.resolve_path(c.data));
-  auto stream = tokenizer.encode(text, true);
   std::vector<torch::Tensor> windows;
-  for (const auto& w : data::random_windows(stream, c.samples, c.seqlen, c.seed))
+  for (const auto& w : draw_calibration_windows(c.source, spec.resolve_path(c.data), tokenizer, c.samples, c.seqlen, c.seed))
     windows.push_back(torch::tensor(w, torch::kInt64).unsqueeze(0).to(device));  // (1, T)
   return windows;
 }
@@ -176,6 +174,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     StageTimer t(record, "calibration_data");
     calibration = calibration_windows(spec, *loaded.tokenizer, model.device());
     record.attributes["calibration_data_sha256"] = sha256_file(spec.resolve_path(spec.calibration.data));
+    record.attributes["calibration_source"] = spec.calibration.source;
   }
   bool prefix_reuse = true;
   {
