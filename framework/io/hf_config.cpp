@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 
 namespace abq::io {
 namespace {
@@ -65,6 +66,9 @@ class ConfigReader {
 model::LlamaConfig llama_config_from_hf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(cat("cannot open model config '", path, "'"));
+  // A FIFO or device would block the read below forever.
+  if (const std::string type = file_type_name(path); type != "missing" && type != "a regular file")
+    throw Error(cat("model config '", path, "' is ", type, "; expected a regular file"));
   std::ostringstream text;
   text << in.rdbuf();
   json j;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 #include "framework/core/spellcheck.h"
 #include "framework/io/float16.h"
 
@@ -56,6 +57,7 @@ bool as_u64(const json& j, uint64_t* out) {
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
+  require_regular_file(path, "safetensors index");  // a FIFO would block the read forever
   if (!in) throw Error(cat("cannot open '", path, "'"));
   std::ostringstream s;
   s << in.rdbuf();

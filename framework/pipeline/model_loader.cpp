@@ -5,6 +5,7 @@
 
 #include "framework/core/error.h"
 #include "framework/core/sha256.h"
+#include "framework/core/regular_file.h"
 #include "framework/core/torch_compat.h"
 #include "framework/io/gguf.h"
 #include "framework/io/gguf_config.h"
@@ -120,8 +121,10 @@ LoadedModel load_model(const ExperimentSpec& spec) {
   const int64_t model_vocab = loaded.model->config().vocab_size;
   if (loaded.tokenizer->vocab_size() > model_vocab)
     throw ConfigError(cat("the tokenizer (tokenizer.type: ", spec.tokenizer.type, ") has ",
+      require_regular_file(path, "model.path (a GGUF file)");  // a FIFO would block the reader forever
                           loaded.tokenizer->vocab_size(), " ids but the model's vocabulary has ", model_vocab,
                           "; use the checkpoint's own tokenizer (tokenizer.type: auto)"));
+      require_directory(path, "model.path (an HF checkpoint folder)");
   if (spec.model.device != "cpu") {
     if (!torch_cuda_available())
       throw Error(cat("model.device is '", spec.model.device,
