@@ -7,6 +7,7 @@
 
 #include "framework/core/error.h"
 #include "framework/core/regular_file.h"
+#include "framework/io/bounded_json.h"
 
 namespace abq::io {
 namespace {
@@ -25,7 +26,7 @@ class ConfigReader {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) throw Error(cat(path_, ": missing required key '", where, key, "'"));
     if (!it->is_number_integer()) {
-      throw Error(cat(path_, ": '", where, key, "' must be an integer, got ", it->dump()));
+      throw Error(cat(path_, ": '", where, key, "' must be an integer, got ", json_excerpt(*it)));
     }
     return it->get<int64_t>();
   }
@@ -35,13 +36,13 @@ class ConfigReader {
   double number_or(const json& obj, const char* key, double fallback, const char* where = "") const {
     if (!present(obj, key)) return fallback;
     const json& v = obj.at(key);
-    if (!v.is_number()) throw Error(cat(path_, ": '", where, key, "' must be a number, got ", v.dump()));
+    if (!v.is_number()) throw Error(cat(path_, ": '", where, key, "' must be a number, got ", json_excerpt(v)));
     return v.get<double>();
   }
   bool boolean_or(const json& obj, const char* key, bool fallback) const {
     if (!present(obj, key)) return fallback;
     const json& v = obj.at(key);
-    if (!v.is_boolean()) throw Error(cat(path_, ": '", key, "' must be true or false, got ", v.dump()));
+    if (!v.is_boolean()) throw Error(cat(path_, ": '", key, "' must be true or false, got ", json_excerpt(v)));
     return v.get<bool>();
   }
   // bos/eos: an integer, null, or (eos in Llama 3.1) a list whose first entry is kept.
@@ -50,7 +51,7 @@ class ConfigReader {
     const json& v = j_.at(key);
     if (v.is_array()) {
       if (v.empty()) return -1;
-      if (!v[0].is_number_integer()) throw Error(cat(path_, ": '", key, "' must hold integers, got ", v.dump()));
+      if (!v[0].is_number_integer()) throw Error(cat(path_, ": '", key, "' must hold integers, got ", json_excerpt(v)));
       return v[0].get<int64_t>();
     }
     return integer(j_, key);
@@ -64,19 +65,14 @@ class ConfigReader {
 }  // namespace
 
 model::LlamaConfig llama_config_from_hf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(cat("cannot open model config '", path, "'"));
   // A FIFO or device would block the read below forever.
   if (const std::string type = file_type_name(path); type != "missing" && type != "a regular file")
     throw Error(cat("model config '", path, "' is ", type, "; expected a regular file"));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(cat("cannot open model config '", path, "'"));
   std::ostringstream text;
   text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw Error(cat(path, ": not valid JSON: ", e.what()));
-  }
+  const json j = parse_bounded_json(text.str(), path);
   if (!j.is_object()) throw Error(cat(path, ": expected a JSON object"));
   const ConfigReader r(j, path);
 
@@ -124,7 +120,7 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
   if (r.present(j, scaling_key)) {
     const json& rs = j.at(scaling_key);
     const std::string prefix = std::string(scaling_key) + ".";
-    if (!rs.is_object()) throw Error(cat(path, ": '", scaling_key, "' must be an object or null, got ", rs.dump()));
+    if (!rs.is_object()) throw Error(cat(path, ": '", scaling_key, "' must be an object or null, got ", json_excerpt(rs)));
     if (rs.contains("rope_theta")) c.rope_theta = r.number_or(rs, "rope_theta", c.rope_theta, prefix.c_str());
     std::string type;
     for (const char* key : {"rope_type", "type"}) {

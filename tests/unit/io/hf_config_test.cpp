@@ -109,6 +109,25 @@ TEST(HfConfig, MistralQwen2AndLinearScaling) {
   EXPECT_EQ(l.bos_token_id, -1);
 }
 
+// A rope_scaling nested a million levels deep overflowed the stack in dump() while its "must be an
+// object" message was formatted; a key given twice silently kept its last value.
+TEST(HfConfig, DeepNestingAndRepeatedKeysAreErrors) {
+  const std::string base = R"("model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
+    "num_attention_heads": 2)";
+  const size_t depth = 1000000;
+  EXPECT_EQ(error_of("deep.json", "{" + base + R"(, "num_hidden_layers": 1, "rope_scaling": )" +
+                                      std::string(depth, '[') + std::string(depth, ']') + "}"),
+            temp_path("deep.json") + " nests JSON deeper than 64 levels");
+  EXPECT_EQ(error_of("twice.json", "{" + base + R"(, "num_hidden_layers": 1, "num_hidden_layers": 2})"),
+            temp_path("twice.json") + " has key 'num_hidden_layers' twice in one JSON object");
+  std::string wide = "[";
+  for (int i = 0; i < 10000; ++i) wide += "1,";
+  wide += "1]";
+  const std::string msg = error_of("wide.json", "{" + base + R"(, "num_hidden_layers": 1, "rope_scaling": )" + wide + "}");
+  EXPECT_EQ(msg.rfind(temp_path("wide.json") + ": 'rope_scaling' must be an object or null, got [1,1,1,", 0), 0u) << msg;
+  EXPECT_LT(msg.size(), 400u);
+}
+
 TEST(HfConfig, ErrorsNameFileKeyAndAllowedValues) {
   const std::string base = R"("vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
     "num_hidden_layers": 1, "num_attention_heads": 2)";
