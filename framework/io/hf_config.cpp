@@ -8,6 +8,7 @@
 #include "framework/core/error.h"
 #include "framework/core/regular_file.h"
 #include "framework/io/bounded_json.h"
+#include "framework/io/hparam_ranges.h"
 
 namespace abq::io {
 namespace {
@@ -114,6 +115,7 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
   c.bos_token_id = r.token_id("bos_token_id");
   c.eos_token_id = r.token_id("eos_token_id");
 
+  std::string rope_theta_key = "rope_theta";
   // transformers >= 5 writes one `rope_parameters` object (rope_theta, rope_type, factor, ...)
   // instead of top-level rope_theta + rope_scaling; both spellings carry the same keys.
   const char* scaling_key = r.present(j, "rope_parameters") ? "rope_parameters" : "rope_scaling";
@@ -121,7 +123,10 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
     const json& rs = j.at(scaling_key);
     const std::string prefix = std::string(scaling_key) + ".";
     if (!rs.is_object()) throw Error(cat(path, ": '", scaling_key, "' must be an object or null, got ", json_excerpt(rs)));
-    if (rs.contains("rope_theta")) c.rope_theta = r.number_or(rs, "rope_theta", c.rope_theta, prefix.c_str());
+    if (rs.contains("rope_theta")) {
+      c.rope_theta = r.number_or(rs, "rope_theta", c.rope_theta, prefix.c_str());
+      rope_theta_key = prefix + "rope_theta";
+    }
     std::string type;
     for (const char* key : {"rope_type", "type"}) {
       auto it = rs.find(key);
@@ -144,6 +149,7 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
       throw Error(cat(path, ": '", prefix, "factor' must be positive, got ", c.rope_scaling.factor));
     }
   }
+  check_hparam_ranges(c, {"rms_norm_eps", rope_theta_key, "max_position_embeddings"}, path);
   return c;
 }
 

@@ -144,6 +144,16 @@ TEST(HfConfig, ErrorsNameFileKeyAndAllowedValues) {
   EXPECT_NE(error_of("gqa.json", "{\"model_type\": \"llama\", " + base + ", \"num_key_value_heads\": 3}")
                 .find("num_key_value_heads 3 (all must be positive, heads a multiple of key/value heads)"),
             std::string::npos);
+  EXPECT_EQ(error_of("eps.json", "{\"model_type\": \"llama\", " + base + ", \"rms_norm_eps\": 0}"),
+            temp_path("eps.json") + ": 'rms_norm_eps' is 0; expected a finite value in (0, 1), e.g. 1e-5");
+  EXPECT_EQ(error_of("theta.json", "{\"model_type\": \"llama\", " + base + ", \"rope_theta\": 1e-30}"),
+            temp_path("theta.json") + ": 'rope_theta' is 1e-30; expected a finite value in (1, 1e12], e.g. 10000");
+  EXPECT_EQ(error_of("theta5.json", "{\"model_type\": \"llama\", " + base +
+                                        ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 0.5}}"),
+            temp_path("theta5.json") +
+                ": 'rope_parameters.rope_theta' is 0.5; expected a finite value in (1, 1e12], e.g. 10000");
+  EXPECT_EQ(error_of("ctx.json", "{\"model_type\": \"llama\", " + base + ", \"max_position_embeddings\": 0}"),
+            temp_path("ctx.json") + ": 'max_position_embeddings' is 0; expected a positive context length");
   EXPECT_NE(error_of("badjson.json", "{\"model_type\": ").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of("emptyjson.json", "").find("not valid JSON"), std::string::npos);
   try {
