@@ -20,14 +20,14 @@ using model::LinearKind;
 
 // ---- helpers, each one step of the recipe below
 
-// Identifies a run for resuming: model dims, quantizer, every weight site's spec, options that change
-// the result, and the calibration tokens. (Quantizer options and weights are the caller's: one
-// checkpoint directory per run.)
+// Identifies a run for resuming: model dims and weights, quantizer, every weight site's spec,
+// options that change the result, and the calibration tokens. (Quantizer options are the
+// caller's: one checkpoint directory per run.)
 std::string run_fingerprint(const model::LlamaModel& model, const SpecForSite& spec_for_site,
                             const methods::WeightQuantizer& quantizer, const std::vector<torch::Tensor>& calibration,
                             const CalibOptions& options) {
   Sha256 h;
-  hash_model_and_tokens(h, model, calibration);
+  hash_model_and_tokens(h, model, calibration, options);
   h.update(cat("quantizer ", quantizer.name(), " true_sequential ", options.true_sequential, "\n"));
   for (int64_t layer = 0; layer < model.config().num_layers; ++layer)
     for (LinearKind kind : model::all_linear_kinds()) {

@@ -38,6 +38,10 @@ struct CalibOptions {
   bool streams_on_host = false;     // keep X_fp / X_q on the CPU between blocks (large models on one GPU)
   bool measure_local_error = true;  // run the fp block on X_q too, for BlockStats::local_mse (one more pass)
   std::string checkpoint_dir;       // empty: no checkpoints; else resume from and commit to this directory
+  /// What the weights are, for the resume fingerprint (e.g. the sha256 of the model files). Empty:
+  /// the engine hashes every tensor of the model as given. Either way a checkpoint made from other
+  /// weights is refused, never resumed.
+  std::string weights_digest;
   /// Called after each block is committed (and checkpointed); returning false stops the run there
   /// with CalibrationReport::completed = false. Bounds a job's time; tests use it to simulate a kill.
   std::function<bool(int64_t block)> after_block;
@@ -48,8 +52,9 @@ using SpecForSite = std::function<quant::QuantSpec(const std::string& site)>;
 
 /// Quantizes every linear weight of `model` in place, block by block, and returns the statistics.
 /// calibration: token windows, each [B, T] int64 (usually [1, T]). Resumes from
-/// options.checkpoint_dir when it holds a committed state of this run (same model dims, quantizer,
-/// specs, options and tokens); a state of another run is an abq::Error, never overwritten.
+/// options.checkpoint_dir when it holds a committed state of this run (same model dims and
+/// weights, quantizer, specs, options and tokens); a state of another run is an abq::Error, never
+/// overwritten.
 /// Activation hooks installed on `model` are kept and applied on the quantized stream.
 CalibrationReport calibrate_blockwise(model::LlamaModel& model, const SpecForSite& spec_for_site,
                                       methods::WeightQuantizer& quantizer,

@@ -17,9 +17,10 @@ using model::LinearKind;
 using model::SiteKind;
 
 std::string run_fingerprint(const model::LlamaModel& model, const SpecForSite& spec_for_site,
-                            const methods::LearnedOptions& learned, const std::vector<torch::Tensor>& calibration) {
+                            const methods::LearnedOptions& learned, const std::vector<torch::Tensor>& calibration,
+                            const CalibOptions& options) {
   Sha256 h;
-  hash_model_and_tokens(h, model, calibration);
+  hash_model_and_tokens(h, model, calibration, options);
   h.update("learned " + methods::describe(learned) + "\n");
   for (int64_t layer = 0; layer < model.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds()) {
@@ -238,7 +239,7 @@ CalibrationReport calibrate_learned(model::LlamaModel& model, const SpecForSite&
   check_windows(calibration, learned);
   const int64_t num_layers = model.config().num_layers;
   const torch::Device stream_device = options.streams_on_host ? torch::Device(torch::kCPU) : model.device();
-  const std::string fingerprint = run_fingerprint(model, spec_for_site, learned, calibration);
+  const std::string fingerprint = run_fingerprint(model, spec_for_site, learned, calibration, options);
   const bool need_fp2 = learned.loss.aug_mse || learned.loss.dlc || options.measure_local_error;
 
   ResumeState state = resume_or_start(model, calibration, fingerprint, options, stream_device);

@@ -77,10 +77,42 @@ bool commit_block(const CalibOptions& options, const std::string& fingerprint, i
   return true;
 }
 
-void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration) {
+namespace {
+
+void hash_tensor(Sha256& h, const torch::Tensor& t) {
+  if (!t.defined()) return h.update("undefined\n");
+  const auto cpu = t.to(torch::kCPU).contiguous();
+  h.update(cat(cpu.scalar_type(), " ", cpu.sizes(), "\n"));
+  h.update(cpu.data_ptr(), size_t(cpu.numel()) * cpu.element_size());
+}
+
+// Every tensor of the model as it is now, in a fixed order.
+std::string weights_sha256(const model::LlamaModel& model) {
+  Sha256 h;
+  const auto& w = model.weights();
+  hash_tensor(h, w.embed_tokens);
+  for (const auto& layer : w.layers) {
+    auto block = layer;  // shares the tensors; tensor_slots needs a mutable block
+    for (const torch::Tensor* t : model::tensor_slots(block)) hash_tensor(h, *t);
+  }
+  hash_tensor(h, w.norm);
+  hash_tensor(h, w.lm_head);
+  return h.hex_digest();
+}
+
+}  // namespace
+
+void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                           const CalibOptions& options) {
   const auto& c = model.config();
   h.update(cat("L", c.num_layers, " C", c.hidden_size, " F", c.intermediate_size, " H", c.num_heads, " Hkv",
                c.num_kv_heads, " V", c.vocab_size, " dtype ", model.dtype(), "\n"));
+  // The weights: two models of the same shape must never share a checkpoint (a model file
+  // replaced at the same path would resume with the old model's blocks). Hashing the tensors
+  // costs a pass over the model, so it is done only when checkpoints are written and the caller
+  // has no digest of its own.
+  if (!options.checkpoint_dir.empty())
+    h.update("weights " + (options.weights_digest.empty() ? weights_sha256(model) : options.weights_digest) + "\n");
   for (const auto& window : calibration) {
     auto cpu = window.to(torch::kCPU).contiguous();
     h.update(cat(cpu.sizes(), "\n"));

@@ -34,7 +34,10 @@ double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector
 /// set) and ask options.after_block whether to go on. False: the caller stops and returns its report.
 bool commit_block(const CalibOptions& options, const std::string& fingerprint, int64_t layer,
                   const model::LlamaModel& model, const Streams& streams, const CalibrationReport& report);
-/// Adds the model dims and the calibration tokens to a resume fingerprint.
-void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration);
+/// Adds the model dims, its weights and the calibration tokens to a resume fingerprint. The weights
+/// enter as options.weights_digest or, when that is empty, as a sha256 of every tensor of `model`
+/// now (before any block is calibrated); not at all without options.checkpoint_dir.
+void hash_model_and_tokens(Sha256& h, const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
+                           const CalibOptions& options);
 
 }  // namespace abq::calib

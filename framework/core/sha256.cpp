@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <unistd.h>
+
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 
 namespace abq {
 namespace {
@@ -89,8 +92,18 @@ std::string sha256_hex(const std::string& text) {
 }
 
 std::string sha256_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) throw Error(cat("cannot open '", path, "' to compute its sha256: ", std::strerror(errno)));
+  int fd = -1;
+  try {
+    fd = open_regular_file(path);  // a FIFO or device would block the read forever
+  } catch (Error& e) {
+    e.with_context("while computing a sha256");
+    throw;
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> file(::fdopen(fd, "rb"), &std::fclose);
+  if (!file) {
+    ::close(fd);
+    throw Error(cat("cannot open '", path, "' to compute its sha256: ", std::strerror(errno)));
+  }
   Sha256 h;
   std::vector<char> chunk(1 << 20);
   size_t n;

@@ -1,5 +1,7 @@
 #include "framework/io/gguf.h"
 
+#include <algorithm>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -168,6 +170,27 @@ GgufValue read_value(Cursor& in, GgufValueType t, const std::string& what, const
   return v;
 }
 
+// Two tensors sharing bytes mean a corrupted table (an edited type id makes an F32 norm read as
+// Q8_0 and run into its neighbour): every tensor must own its range. Offsets are absolute here;
+// messages give them relative to the data section, as the file stores them.
+void check_no_overlap(const std::vector<GgufTensorInfo>& tensors, uint64_t data_offset, const std::string& path) {
+  std::vector<const GgufTensorInfo*> order;
+  for (const auto& t : tensors)
+    if (t.size_bytes > 0) order.push_back(&t);
+  std::sort(order.begin(), order.end(), [](const GgufTensorInfo* a, const GgufTensorInfo* b) {
+    return a->offset != b->offset ? a->offset < b->offset : a->size_bytes < b->size_bytes;
+  });
+  for (size_t k = 1; k < order.size(); ++k) {
+    const GgufTensorInfo& a = *order[k - 1];
+    const GgufTensorInfo& b = *order[k];
+    if (b.offset < a.offset + a.size_bytes) {
+      throw Error(cat(path, ": tensors '", a.name, "' [", a.offset - data_offset, ", ", a.offset - data_offset + a.size_bytes,
+                      ") and '", b.name, "' [", b.offset - data_offset, ", ", b.offset - data_offset + b.size_bytes,
+                      ") overlap in the data section; the tensor table is corrupt"));
+    }
+  }
+}
+
 std::string full_type_name(const GgufValue& v) {
   if (v.type != GgufValueType::ARRAY) return gguf_value_type_name(v.type);
   return "array<" + gguf_value_type_name(v.elem_type) + ">";
@@ -326,6 +349,7 @@ GgufFile GgufFile::open(const std::string& path) {
     }
     info.offset += g.data_offset_;
   }
+  check_no_overlap(g.tensors_, g.data_offset_, path);
   return g;
 }
 

@@ -1,11 +1,41 @@
 #include "framework/io/gguf_config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
+#include "framework/io/hparam_ranges.h"
 
 namespace abq::io {
+
+int64_t gguf_blocks_present(const GgufFile& f) {
+  int64_t blocks = 0;
+  for (const auto& t : f.tensors()) {
+    if (t.name.rfind("blk.", 0) != 0) continue;
+    const size_t dot = t.name.find('.', 4);
+    const std::string index = t.name.substr(4, dot == std::string::npos ? std::string::npos : dot - 4);
+    const bool canonical = !index.empty() && index.size() < 10 && index.find_first_not_of("0123456789") == std::string::npos &&
+                           (index.size() == 1 || index[0] != '0');
+    if (canonical) blocks = std::max<int64_t>(blocks, std::stoll(index) + 1);
+  }
+  return blocks;
+}
+
+namespace {
+
+// block_count sizes the model before any tensor is read: a corrupted count (2^31 - 1) must not
+// allocate that many blocks. A file with block tensors must hold exactly blk.0 .. blk.{count-1};
+// metadata-only files (vocabularies) are left to the weight loader, which checks the same.
+void check_block_count(const GgufFile& f, const std::string& key, int64_t block_count) {
+  const int64_t present = gguf_blocks_present(f);
+  if (present > 0 && present != block_count)
+    throw Error(cat(f.path(), ": ", key, " is ", block_count, " but the file holds tensors for ", present,
+                    " blocks (blk.0 .. blk.", present - 1, ")"));
+}
+
+}  // namespace
 
 model::LlamaConfig llama_config_from_gguf(const GgufFile& f) {
   try {
@@ -40,11 +70,27 @@ model::LlamaConfig llama_config_from_gguf(const GgufFile& f) {
       }
       c.head_dim = c.hidden_size / c.num_heads;
     }
+    if (c.head_dim <= 0)
+      throw Error(cat(f.path(), ": ", p, "attention.key_length is ", c.head_dim, "; expected a positive head dimension"));
+    // The model rotates every dimension of a head; partial rotary (dimension_count < head_dim) is
+    // not implemented, so a file asking for it is refused rather than run with full rotation.
+    if (f.has(p + "rope.dimension_count")) {
+      const int64_t rotary = f.get_int(p + "rope.dimension_count");
+      if (rotary != c.head_dim)
+        throw Error(cat(f.path(), ": ", p, "rope.dimension_count is ", rotary, " but the head dimension is ", c.head_dim,
+                        "; only full rotary embeddings (dimension_count = head dimension) are supported"));
+    }
+    check_hparam_ranges(c, {p + "attention.layer_norm_rms_epsilon", p + "rope.freq_base", p + "context_length"},
+                        f.path());
+    check_block_count(f, p + "block_count", c.num_layers);
     if (f.has(p + "rope.scaling.type")) {
       const std::string type = f.get_string(p + "rope.scaling.type");
       if (type == "linear") {
         c.rope_scaling.type = "linear";
         c.rope_scaling.factor = f.get_float(p + "rope.scaling.factor");
+        if (!std::isfinite(c.rope_scaling.factor) || c.rope_scaling.factor <= 0)
+          throw Error(cat(f.path(), ": ", p, "rope.scaling.factor is ", c.rope_scaling.factor,
+                          "; expected a finite positive factor"));
       } else if (type != "none") {
         throw Error(cat(f.path(), ": rope.scaling.type '", type, "' is not supported (supported: none, linear)"));
       }

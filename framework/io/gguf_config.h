@@ -21,7 +21,13 @@ namespace abq::io {
 /// tie_embeddings is true when the file has no output.weight; attention_bias when blk.0.attn_q.bias
 /// exists. A llama3-style rope stored as the tensor rope_freqs.weight (D/2 divisors of θ_i, as
 /// llama.cpp's converter writes Llama 3.1) becomes rope_scaling.freq_divisors.
+/// Refused with abq::Error naming the key: values outside check_hparam_ranges (hparam_ranges.h),
+/// rope.dimension_count other than the head dimension (no partial rotary), and a block_count other
+/// than the number of blk.N blocks the file holds tensors for (when it holds any).
 model::LlamaConfig llama_config_from_gguf(const GgufFile& file);
+
+/// 1 + the highest N of the tensors named blk.N.* (canonical decimal N); 0 when there are none.
+int64_t gguf_blocks_present(const GgufFile& file);
 
 /// token_embd.weight -> model.embed_tokens.weight, blk.N.attn_q.weight ->
 /// model.layers.N.self_attn.q_proj.weight, ... (.weight and .bias). Throws abq::Error naming the

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
+#include "framework/io/bounded_json.h"
+#include "framework/io/hparam_ranges.h"
 
 namespace abq::io {
 namespace {
@@ -24,7 +27,7 @@ class ConfigReader {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) throw Error(cat(path_, ": missing required key '", where, key, "'"));
     if (!it->is_number_integer()) {
-      throw Error(cat(path_, ": '", where, key, "' must be an integer, got ", it->dump()));
+      throw Error(cat(path_, ": '", where, key, "' must be an integer, got ", json_excerpt(*it)));
     }
     return it->get<int64_t>();
   }
@@ -34,13 +37,13 @@ class ConfigReader {
   double number_or(const json& obj, const char* key, double fallback, const char* where = "") const {
     if (!present(obj, key)) return fallback;
     const json& v = obj.at(key);
-    if (!v.is_number()) throw Error(cat(path_, ": '", where, key, "' must be a number, got ", v.dump()));
+    if (!v.is_number()) throw Error(cat(path_, ": '", where, key, "' must be a number, got ", json_excerpt(v)));
     return v.get<double>();
   }
   bool boolean_or(const json& obj, const char* key, bool fallback) const {
     if (!present(obj, key)) return fallback;
     const json& v = obj.at(key);
-    if (!v.is_boolean()) throw Error(cat(path_, ": '", key, "' must be true or false, got ", v.dump()));
+    if (!v.is_boolean()) throw Error(cat(path_, ": '", key, "' must be true or false, got ", json_excerpt(v)));
     return v.get<bool>();
   }
   // bos/eos: an integer, null, or (eos in Llama 3.1) a list whose first entry is kept.
@@ -49,7 +52,7 @@ class ConfigReader {
     const json& v = j_.at(key);
     if (v.is_array()) {
       if (v.empty()) return -1;
-      if (!v[0].is_number_integer()) throw Error(cat(path_, ": '", key, "' must hold integers, got ", v.dump()));
+      if (!v[0].is_number_integer()) throw Error(cat(path_, ": '", key, "' must hold integers, got ", json_excerpt(v)));
       return v[0].get<int64_t>();
     }
     return integer(j_, key);
@@ -63,16 +66,14 @@ class ConfigReader {
 }  // namespace
 
 model::LlamaConfig llama_config_from_hf(const std::string& path) {
+  // A FIFO or device would block the read below forever.
+  if (const std::string type = file_type_name(path); type != "missing" && type != "a regular file")
+    throw Error(cat("model config '", path, "' is ", type, "; expected a regular file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(cat("cannot open model config '", path, "'"));
   std::ostringstream text;
   text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw Error(cat(path, ": not valid JSON: ", e.what()));
-  }
+  const json j = parse_bounded_json(text.str(), path);
   if (!j.is_object()) throw Error(cat(path, ": expected a JSON object"));
   const ConfigReader r(j, path);
 
@@ -114,14 +115,18 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
   c.bos_token_id = r.token_id("bos_token_id");
   c.eos_token_id = r.token_id("eos_token_id");
 
+  std::string rope_theta_key = "rope_theta";
   // transformers >= 5 writes one `rope_parameters` object (rope_theta, rope_type, factor, ...)
   // instead of top-level rope_theta + rope_scaling; both spellings carry the same keys.
   const char* scaling_key = r.present(j, "rope_parameters") ? "rope_parameters" : "rope_scaling";
   if (r.present(j, scaling_key)) {
     const json& rs = j.at(scaling_key);
     const std::string prefix = std::string(scaling_key) + ".";
-    if (!rs.is_object()) throw Error(cat(path, ": '", scaling_key, "' must be an object or null, got ", rs.dump()));
-    if (rs.contains("rope_theta")) c.rope_theta = r.number_or(rs, "rope_theta", c.rope_theta, prefix.c_str());
+    if (!rs.is_object()) throw Error(cat(path, ": '", scaling_key, "' must be an object or null, got ", json_excerpt(rs)));
+    if (rs.contains("rope_theta")) {
+      c.rope_theta = r.number_or(rs, "rope_theta", c.rope_theta, prefix.c_str());
+      rope_theta_key = prefix + "rope_theta";
+    }
     std::string type;
     for (const char* key : {"rope_type", "type"}) {
       auto it = rs.find(key);
@@ -144,6 +149,7 @@ model::LlamaConfig llama_config_from_hf(const std::string& path) {
       throw Error(cat(path, ": '", prefix, "factor' must be positive, got ", c.rope_scaling.factor));
     }
   }
+  check_hparam_ranges(c, {"rms_norm_eps", rope_theta_key, "max_position_embeddings"}, path);
   return c;
 }
 

@@ -11,21 +11,17 @@
 #include <unistd.h>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 
 namespace abq::io {
 
 MappedFile MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(cat("cannot open '", path, "': ", std::strerror(errno)));
+  const int fd = open_regular_file(path);  // never blocks on a FIFO; refuses directories and devices
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     throw Error(cat("cannot stat '", path, "': ", std::strerror(err)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(cat("'", path, "' is not a regular file"));
   }
   MappedFile file;
   file.path_ = path;

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 #include "framework/core/spellcheck.h"
+#include "framework/io/bounded_json.h"
 #include "framework/io/float16.h"
 
 namespace abq::io {
@@ -55,6 +57,7 @@ bool as_u64(const json& j, uint64_t* out) {
 }
 
 std::string read_text_file(const std::string& path) {
+  require_regular_file(path, "safetensors index");  // a FIFO would block the read forever
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(cat("cannot open '", path, "'"));
   std::ostringstream s;
@@ -96,12 +99,8 @@ void SafetensorsCheckpoint::add_shard(const std::string& path, const std::vector
   const uint64_t data_begin = 8 + n;
   const uint64_t data_size = size - data_begin;
 
-  json header;
-  try {
-    header = json::parse(file->data() + 8, file->data() + 8 + n);
-  } catch (const json::exception& e) {
-    throw Error(cat(path, ": header is not valid JSON: ", e.what()));
-  }
+  const auto* text = reinterpret_cast<const char*>(file->data() + 8);
+  const json header = parse_bounded_json(text, text + n, path + ": header");
   if (!header.is_object()) throw Error(cat(path, ": header must be a JSON object, got ", header.type_name()));
 
   const size_t shard = shards_.size();
@@ -146,26 +145,26 @@ void SafetensorsCheckpoint::add_shard(const std::string& path, const std::vector
     uint64_t numel = 1;
     for (const json& d : *sh) {
       uint64_t v = 0;
-      if (!as_u64(d, &v)) throw Error(cat(where, ": shape entries must be non-negative integers, got ", d.dump()));
+      if (!as_u64(d, &v)) throw Error(cat(where, ": shape entries must be non-negative integers, got ", json_excerpt(d)));
       if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
           (v != 0 && numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / v)) {
-        throw Error(cat(where, ": shape ", sh->dump(), " overflows"));
+        throw Error(cat(where, ": shape ", json_excerpt(*sh), " overflows"));
       }
       numel *= v;
       entry.shape.push_back(static_cast<int64_t>(v));
     }
     uint64_t begin = 0, end = 0;
     if (!as_u64((*off)[0], &begin) || !as_u64((*off)[1], &end) || end < begin) {
-      throw Error(cat(where, ": data_offsets ", off->dump(), " must be non-negative integers with begin <= end"));
+      throw Error(cat(where, ": data_offsets ", json_excerpt(*off), " must be non-negative integers with begin <= end"));
     }
     if (end > data_size) {
-      throw Error(cat(where, ": data_offsets ", off->dump(), " run past the data buffer (", data_size,
+      throw Error(cat(where, ": data_offsets ", json_excerpt(*off), " run past the data buffer (", data_size,
                       " bytes); the file is truncated or corrupt"));
     }
     const uint64_t expected_bytes = numel * static_cast<uint64_t>(row->size);  // <= data_size checked below
     if (numel > data_size || end - begin != expected_bytes) {
-      throw Error(cat(where, ": data_offsets ", off->dump(), " hold ", end - begin, " bytes but dtype ", row->name,
-                      " x shape ", sh->dump(), " needs ", numel, " x ", row->size, " bytes"));
+      throw Error(cat(where, ": data_offsets ", json_excerpt(*off), " hold ", end - begin, " bytes but dtype ", row->name,
+                      " x shape ", json_excerpt(*sh), " needs ", numel, " x ", row->size, " bytes"));
     }
     entry.begin = data_begin + begin;
     entry.size = end - begin;
@@ -219,12 +218,7 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& dir_or_file
       return ck;
     }
 
-    json j;
-    try {
-      j = json::parse(read_text_file(index.string()));
-    } catch (const json::exception& e) {
-      throw Error(cat(index.string(), ": not valid JSON: ", e.what()));
-    }
+    const json j = parse_bounded_json(read_text_file(index.string()), index.string());
     auto wm = j.is_object() ? j.find("weight_map") : j.end();
     if (!j.is_object() || wm == j.end() || !wm->is_object()) {
       throw Error(cat(index.string(), ": expected an object with a \"weight_map\" object"));

@@ -1,5 +1,6 @@
 #include "framework/pipeline/checkpoint_loader.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -11,15 +12,31 @@
 namespace abq::pipeline {
 namespace {
 
-// "model.layers.<i>.<rest>" -> i (checked against the config) and rest; -1 for other names.
-int64_t layer_of(const std::string& name, const model::LlamaConfig& config, std::string* rest) {
-  const std::string prefix = "model.layers.";
+constexpr const char* kLayerPrefix = "model.layers.";
+
+// The digits of a layer index: canonical decimal only ("1", "17"; not "01", "1e0", "+1", "x"), so
+// two spellings can never name one layer. -1 when `text` is not such a number.
+int64_t parse_layer_index(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
+  if (text.size() > 1 && text[0] == '0') return -1;
+  return std::stoll(text);  // at most 9 digits: always in range
+}
+
+// "model.layers.<i>.<rest>" -> i (checked against the config) and rest; -1 for names outside
+// model.layers. `file` names the checkpoint in errors.
+int64_t layer_of(const std::string& name, const model::LlamaConfig& config, std::string* rest, const std::string& file) {
+  const std::string prefix = kLayerPrefix;
   if (name.rfind(prefix, 0) != 0) return -1;
-  size_t dot = name.find('.', prefix.size());
-  if (dot == std::string::npos) return -1;
-  int64_t layer = std::stoll(name.substr(prefix.size(), dot - prefix.size()));
-  if (layer < 0 || layer >= config.num_layers)
-    throw Error(cat("tensor '", name, "' names layer ", layer, " but the model has ", config.num_layers, " layers"));
+  const size_t dot = name.find('.', prefix.size());
+  const std::string index = name.substr(prefix.size(), dot == std::string::npos ? std::string::npos : dot - prefix.size());
+  const int64_t layer = parse_layer_index(index);
+  if (layer < 0 || dot == std::string::npos)
+    throw Error(cat(file, ": tensor '", name, "' has layer index '", index,
+                    "', not a decimal number without sign or leading zeros (expected model.layers.<0..",
+                    config.num_layers - 1, ">.<tensor>)"));
+  if (layer >= config.num_layers)
+    throw Error(cat(file, ": tensor '", name, "' names layer ", layer, " but the model has ", config.num_layers,
+                    " layers"));
   *rest = name.substr(dot + 1);
   return layer;
 }
@@ -42,23 +59,62 @@ torch::Tensor* block_slot(model::DecoderBlock& b, const std::string& rest) {
   return nullptr;
 }
 
-// The tensor slot an HF name refers to, or nullptr for names the model does not use
-// (e.g. rotary_emb.inv_freq in old checkpoints). `w.layers` may be empty only when the name is
-// not a layer tensor.
-// With tied embeddings lm_head stays undefined: the model shares embed_tokens' storage.
-torch::Tensor* slot(model::LlamaWeights& w, const std::string& name, const model::LlamaConfig& config) {
+// Tensors some checkpoints carry that the model recomputes (old transformers saved RoPE's
+// inverse frequencies per layer).
+bool ignored_block_tensor(const std::string& rest) { return rest == "self_attn.rotary_emb.inv_freq"; }
+
+[[noreturn]] void unknown_tensor(const std::string& name, const std::string& file) {
+  throw Error(cat(file, ": tensor '", name, "' is not a tensor of a LLaMA-family model (known: model.embed_tokens.weight, "
+                  "model.norm.weight, lm_head.weight, model.layers.N.{input_layernorm, post_attention_layernorm}.weight, "
+                  "model.layers.N.{self_attn.q_proj, k_proj, v_proj, o_proj, mlp.gate_proj, up_proj, down_proj}"
+                  ".{weight, bias})"));
+}
+
+// The tensor slot an HF name refers to, or nullptr for tensors the model deliberately leaves out
+// (lm_head with tied embeddings: the model shares embed_tokens' storage; RoPE inverse
+// frequencies). Any other name is an error: a tensor the model would silently not use changes
+// its function (a Qwen3 q_norm, a misspelt projection). `w.layers` may be empty only when the name
+// is not a layer tensor.
+torch::Tensor* slot(model::LlamaWeights& w, const std::string& name, const model::LlamaConfig& config,
+                    const std::string& file) {
   if (name == "model.embed_tokens.weight") return &w.embed_tokens;
   if (name == "model.norm.weight") return &w.norm;
   if (name == "lm_head.weight") return config.tie_embeddings ? nullptr : &w.lm_head;
   std::string rest;
-  const int64_t layer = layer_of(name, config, &rest);
-  return layer < 0 ? nullptr : block_slot(w.layers[size_t(layer)], rest);
+  const int64_t layer = layer_of(name, config, &rest, file);
+  if (layer < 0) unknown_tensor(name, file);
+  if (ignored_block_tensor(rest)) return nullptr;
+  torch::Tensor* target = block_slot(w.layers[size_t(layer)], rest);
+  if (!target) unknown_tensor(name, file);
+  return target;
 }
 
 torch::Tensor from_floats(std::vector<float> values, std::vector<int64_t> shape, torch::ScalarType dtype) {
   auto owned = std::make_shared<std::vector<float>>(std::move(values));
   auto t = torch::from_blob(owned->data(), shape, [owned](void*) {}, torch::kFloat32);
   return dtype == torch::kFloat32 ? t.clone() : t.to(dtype);
+}
+
+// 1 + the highest canonical N of the names model.layers.N.*; 0 when there are none.
+int64_t hf_layers_present(const std::vector<std::string>& names) {
+  const std::string prefix = kLayerPrefix;
+  int64_t layers = 0;
+  for (const auto& name : names) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const size_t dot = name.find('.', prefix.size());
+    if (dot == std::string::npos) continue;
+    layers = std::max(layers, parse_layer_index(name.substr(prefix.size(), dot - prefix.size())) + 1);
+  }
+  return layers;
+}
+
+// The config's layer count sizes the weights before any tensor is read, so it is checked against
+// the checkpoint first: a corrupted count (2^31 - 1) is an error, not a bad_alloc.
+void check_layer_count(const model::LlamaConfig& config, int64_t layers_present, const std::string& source,
+                       const std::string& key) {
+  if (config.num_layers != layers_present)
+    throw Error(cat(source, ": ", key, " is ", config.num_layers, " but the checkpoint holds tensors for ", layers_present,
+                    " decoder layers", layers_present > 0 ? cat(" (0 .. ", layers_present - 1, ")") : std::string()));
 }
 
 model::LlamaWeights empty_weights(const model::LlamaConfig& config) {
@@ -103,11 +159,12 @@ void release_streamed_block(const StreamedSafetensors& s, int64_t layer) {
 
 model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::LlamaConfig& config,
                                       torch::ScalarType dtype) {
+  check_layer_count(config, io::gguf_blocks_present(file), file.path(), "block_count");
   auto w = empty_weights(config);
   for (const auto& info : file.tensors()) {
     if (info.name == "rope_freqs.weight") continue;  // a rope parameter, read by llama_config_from_gguf
     std::string hf = io::hf_tensor_name(info.name);
-    torch::Tensor* target = slot(w, hf, config);
+    torch::Tensor* target = slot(w, hf, config, file.path());
     if (!target) continue;
     // ggml lists ne[0] (the contiguous row length) first; torch wants it last.
     std::vector<int64_t> shape(info.shape.rbegin(), info.shape.rend());
@@ -131,11 +188,13 @@ model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::Lla
 model::LlamaWeights weights_from_safetensors(const std::string& path, const model::LlamaConfig& config,
                                              torch::ScalarType dtype) {
   auto checkpoint = io::SafetensorsCheckpoint::open(path);
+  const auto names = checkpoint.tensor_names();
+  check_layer_count(config, hf_layers_present(names), path, "num_hidden_layers");
   auto w = empty_weights(config);
-  for (const auto& name : checkpoint.tensor_names()) {
-    torch::Tensor* target = slot(w, name, config);
-    if (!target) continue;
+  for (const auto& name : names) {
     auto view = checkpoint.view(name);
+    torch::Tensor* target = slot(w, name, config, view.file);
+    if (!target) continue;
     *target = from_floats(checkpoint.read_f32(name), view.shape, dtype);
   }
   return w;
@@ -145,17 +204,22 @@ StreamedWeights streamed_weights_from_safetensors(const std::string& path, const
                                                  torch::ScalarType dtype) {
   auto s = std::make_shared<StreamedSafetensors>(
       StreamedSafetensors{path, io::SafetensorsCheckpoint::open(path), {}, dtype});
+  const auto names = s->checkpoint.tensor_names();
+  check_layer_count(config, hf_layers_present(names), path, "num_hidden_layers");
   s->layer_tensors.resize(size_t(config.num_layers));
   StreamedWeights out;
-  model::DecoderBlock probe;  // only asked which names are block tensors
-  for (const auto& name : s->checkpoint.tensor_names()) {
+  auto probe = empty_weights(config);  // only asked which names are block tensors (no tensor is stored in it)
+  for (const auto& name : names) {
+    const std::string file = s->checkpoint.view(name).file;
     std::string rest;
-    const int64_t layer = layer_of(name, config, &rest);
+    const int64_t layer = layer_of(name, config, &rest, file);
     if (layer >= 0) {
-      if (block_slot(probe, rest)) s->layer_tensors[size_t(layer)].push_back({name, rest});
+      if (torch::Tensor* target = slot(probe, name, config, file)) {
+            s->layer_tensors[size_t(layer)].push_back({name, rest});
+      }
       continue;
     }
-    torch::Tensor* target = slot(out.resident, name, config);
+    torch::Tensor* target = slot(out.resident, name, config, file);
     if (!target) continue;
     *target = from_floats(s->checkpoint.read_f32(name), s->checkpoint.view(name).shape, dtype);
     s->checkpoint.release(name);  // the converted copy is what stays resident

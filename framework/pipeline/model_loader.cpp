@@ -1,9 +1,11 @@
 #include "framework/pipeline/model_loader.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 #include "framework/core/sha256.h"
 #include "framework/core/torch_compat.h"
 #include "framework/io/gguf.h"
@@ -76,16 +78,31 @@ std::unique_ptr<model::LlamaModel> hf_model(const ExperimentSpec& spec, const st
   return std::make_unique<model::LlamaModel>(config, std::move(streamed.resident), std::move(streamed.blocks));
 }
 
+// Every file the weights come from: config.json, the index and every .safetensors file of the
+// folder (sorted by name), so replacing any shard changes the digest (and with it the key of the
+// calibration checkpoints).
+// A single-file checkpoint hashes as config.json + model.safetensors.
+std::string hf_checkpoint_sha256(const std::string& path) {
+  std::vector<std::string> names;
+  for (const char* name : {"config.json", "model.safetensors.index.json"})
+    if (std::filesystem::is_regular_file(path + "/" + name)) names.push_back(name);
+  std::vector<std::string> shards;
+  for (const auto& entry : std::filesystem::directory_iterator(path))
+    if (entry.path().extension() == ".safetensors" && entry.is_regular_file())
+      shards.push_back(entry.path().filename().string());
+  std::sort(shards.begin(), shards.end());
+  names.insert(names.end(), shards.begin(), shards.end());
+  Sha256 h;
+  for (const auto& name : names) h.update(name + ":" + sha256_file(path + "/" + name) + "\n");
+  return h.hex_digest();
+}
+
 LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
   auto config = io::llama_config_from_hf(path + "/config.json");
   LoadedModel loaded;
   loaded.model = hf_model(spec, path, config);
   if (spec.tokenizer.type == "auto") loaded.tokenizer = tokenize::load_tokenizer(path);
-  Sha256 h;
-  for (const char* name : {"config.json", "model.safetensors.index.json", "model.safetensors"})
-    if (std::filesystem::is_regular_file(path + "/" + name))
-      h.update(std::string(name) + ":" + sha256_file(path + "/" + name) + "\n");
-  loaded.model_sha256 = h.hex_digest();
+  loaded.model_sha256 = hf_checkpoint_sha256(path);
   for (const char* name : {"tokenizer.json", "tokenizer.model"})
     if (std::filesystem::is_regular_file(path + "/" + name)) {
       loaded.tokenizer_sha256 = sha256_file(path + "/" + name);
@@ -104,8 +121,10 @@ LoadedModel load_model(const ExperimentSpec& spec) {
     if (spec.model.source == "random") {
       loaded = load_random(spec);
     } else if (spec.model.source == "gguf") {
+      require_regular_file(path, "model.path (a GGUF file)");  // a FIFO would block the reader forever
       loaded = load_gguf(spec, path);
     } else {
+      require_directory(path, "model.path (an HF checkpoint folder)");
       loaded = load_hf(spec, path);
     }
   } catch (Error& e) {

@@ -132,12 +132,13 @@ void record_calibration(const calib::CalibrationReport& result, QuantizationRepo
 void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quantizer_spec,
                                 const std::map<std::string, quant::QuantSpec>& allocation,
                                 const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                bool streams_on_host, QuantizationReport& report) {
+                                bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
   if (calibration.empty())
     throw ConfigError(cat("weight quantizer '", quantizer_spec.type, "' needs calibration data: set calibration.data"));
   calib::CalibOptions options;
   options.checkpoint_dir = checkpoint_dir;
   options.streams_on_host = streams_on_host;
+  options.weights_digest = weights_digest;
   const calib::SpecForSite spec_for_site = [&](const std::string& site) { return allocation.at(site); };
   calib::CalibrationReport result;
   if (methods::weight_quantizer_is_learned(quantizer_spec.type)) {
@@ -179,10 +180,11 @@ void quantize_weights_streamed(model::LlamaModel& m, std::unique_ptr<methods::We
 void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       const std::map<std::string, quant::QuantSpec>& allocation,
                       const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                      bool streams_on_host, QuantizationReport& report) {
+                      bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
   const auto& type = plan.weight_quantizer.type;
   if (methods::weight_quantizer_is_learned(type) || methods::weight_quantizer_needs_hessian(type))
     return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, streams_on_host,
+                                      weights_digest,
                                       report);
   auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
   if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
@@ -307,7 +309,7 @@ std::string setting_id(const QuantPlanSpec& plan) {
 
 QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                  bool streams_on_host) {
+                                  bool streams_on_host, const std::string& weights_digest) {
   QuantizationReport report;
   report.setting = setting_id(plan);
   if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
@@ -316,7 +318,7 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
   auto allocation = methods::allocate_uniform(site_infos(m.config()), defaults, plan.allocation_options);
   apply_corrections(m, plan, allocation, calibration, report);
 
-  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, report);
+  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, weights_digest, report);
   install_activation_quantizers(m, allocation, calibration, report);
   for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds())

@@ -37,9 +37,12 @@ bool token_local(const quant::QuantSpec& spec);
 /// (an error names the component that does). `checkpoint_dir` holds per-block checkpoints of
 /// block-wise calibration (GPTQ) so a killed run resumes at the next block; "" disables them.
 /// `streams_on_host` keeps block-wise calibration's activation streams in CPU memory.
+/// `weights_digest` (the model files' sha256) keys those checkpoints to the weights, so a model
+/// replaced at the same path never resumes another model's blocks; "" hashes the tensors instead.
 QuantizationReport quantize_model(model::LlamaModel& model, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration,
-                                  const std::string& checkpoint_dir = "", bool streams_on_host = false);
+                                  const std::string& checkpoint_dir = "", bool streams_on_host = false,
+                                  const std::string& weights_digest = "");
 
 /// W<w>A<a>KV<kv>[g<g>][*] from the default specs (bits 16 prints as 16).
 std::string setting_id(const QuantPlanSpec& plan);

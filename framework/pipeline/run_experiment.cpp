@@ -153,8 +153,15 @@ std::string scoring_state(const std::string& setting) {
   return setting.substr(a, setting.find_first_of("g*", a) - a);
 }
 
-std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path) {
+// All checkpoints of one run, whatever model they were made from; removed once the run is stored.
+std::string run_checkpoints(const ExperimentSpec& spec, const std::string& results_path) {
   return results_path + ".calib/" + spec.run_id;
+}
+
+// The run id is the config's hash, which names the model by its path only: the checkpoints of a
+// model replaced at that path go to a directory of their own, keyed by the model files' sha256.
+std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& results_path, const std::string& model_sha256) {
+  return run_checkpoints(spec, results_path) + "/model-" + model_sha256.substr(0, 16);
 }
 
 store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& results_path, store::RunRecord record) {
@@ -179,9 +186,10 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   bool prefix_reuse = true;
   {
     StageTimer t(record, "quantize");
-    // Per-block checkpoints live beside the results file, keyed by run id, until the run is stored.
-    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path),
-                                 spec.calibration.streams_on_host);
+    // Per-block checkpoints live beside the results file, keyed by run id and model digest, until
+    // the run is stored.
+    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path, loaded.model_sha256),
+                                 spec.calibration.streams_on_host, loaded.model_sha256);
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;
@@ -274,7 +282,7 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
       record = execute_run(spec, summary.results_path, record);
       results.finish_run(record);
       std::error_code ignored;
-      std::filesystem::remove_all(checkpoint_dir(spec, summary.results_path), ignored);
+      std::filesystem::remove_all(run_checkpoints(spec, summary.results_path), ignored);
       std::filesystem::remove(summary.results_path + ".calib", ignored);  // only when empty
       ++summary.completed;
     } catch (const std::exception& e) {

@@ -288,6 +288,36 @@ TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
   }
 }
 
+// A model file replaced at the same path by another model of the same shape: its checkpoint must
+// not be resumed with the old model's blocks, whether the weights enter the fingerprint as the
+// caller's digest or as the engine's hash of the tensors.
+TEST_F(CalibrateBlockwise, CheckpointOfOtherWeightsIsRefused) {
+  const auto windows = calibration_windows();
+  methods::GptqQuantizer gptq;
+  for (const std::string digest_a : {"", "sha256-of-model-a"}) {
+    CalibOptions options;
+    options.checkpoint_dir = fresh_dir("other_weights" + digest_a);
+    options.weights_digest = digest_a;
+    options.after_block = [](int64_t block) { return block < 0; };
+    auto a = model::make_random_model(test::tiny_llama_config(3), 5);
+    EXPECT_FALSE(calibrate_blockwise(a, all_w3(), gptq, windows, options).completed);
+
+    auto b = model::make_random_model(test::tiny_llama_config(3), 9);  // same dims, other weights
+    options.weights_digest = digest_a.empty() ? "" : "sha256-of-model-b";
+    options.after_block = nullptr;
+    try {
+      const auto report = calibrate_blockwise(b, all_w3(), gptq, windows, options);
+      FAIL() << "resumed at block " << report.resumed_at_block << " with another model's blocks";
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find("belongs to another run"), std::string::npos) << e.what();
+    }
+    // The same weights still resume.
+    auto a_again = model::make_random_model(test::tiny_llama_config(3), 5);
+    options.weights_digest = digest_a;
+    EXPECT_EQ(calibrate_blockwise(a_again, all_w3(), gptq, windows, options).resumed_at_block, 1);
+  }
+}
+
 TEST_F(CalibrateBlockwise, NonFiniteBlockIsRedoneWithRtnAndReported) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 7);
   auto m = model::make_random_model(test::tiny_llama_config(2), 7);

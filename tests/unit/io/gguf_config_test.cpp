@@ -2,7 +2,12 @@
 // written here by hand (SmolLM2-135M numbers from its config.json: hidden 576, 30 layers, 9 heads,
 // 3 kv heads, ffn 1536, theta 100000, eps 1e-5); the permutation example is worked out by hand
 // from llama.cpp's convert_hf_to_gguf.py permute(): reshape(n_head, 2, D/2, C).swapaxes(1, 2).
+// Range errors: values no published model has (the ranges in io/hparam_ranges.h), text pinned.
 #include "framework/io/gguf_config.h"
+
+#include <cmath>
+#include <functional>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -14,19 +19,31 @@ namespace {
 
 using namespace abq::io::testing;
 
-void add_llama_keys(GgufWriter& w) {
+// SmolLM2's keys; `skip` leaves one out, so a test can write that key with a value of its own.
+void add_llama_keys(GgufWriter& w, const std::string& skip = "") {
+  auto u32 = [&](const std::string& k, uint32_t v) { if (k != skip) w.kv_u32(k, v); };
+  auto f32 = [&](const std::string& k, float v) { if (k != skip) w.kv_f32(k, v); };
   w.kv_str("general.architecture", "llama");
-  w.kv_u32("llama.context_length", 8192);
-  w.kv_u32("llama.embedding_length", 576);
-  w.kv_u32("llama.block_count", 30);
-  w.kv_u32("llama.feed_forward_length", 1536);
-  w.kv_u32("llama.attention.head_count", 9);
-  w.kv_u32("llama.attention.head_count_kv", 3);
-  w.kv_f32("llama.rope.freq_base", 100000.0f);
-  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  u32("llama.context_length", 8192);
+  u32("llama.embedding_length", 576);
+  u32("llama.block_count", 30);
+  u32("llama.feed_forward_length", 1536);
+  u32("llama.attention.head_count", 9);
+  u32("llama.attention.head_count_kv", 3);
+  f32("llama.rope.freq_base", 100000.0f);
+  f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.kv_str_array("tokenizer.ggml.tokens", {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b"});
-  w.kv_u32("tokenizer.ggml.bos_token_id", 1);
-  w.kv_u32("tokenizer.ggml.eos_token_id", 2);
+  u32("tokenizer.ggml.bos_token_id", 1);
+  u32("tokenizer.ggml.eos_token_id", 2);
+}
+
+std::string error_of_config(const std::string& path) {
+  try {
+    llama_config_from_gguf(GgufFile::open(path));
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "<no error>";
 }
 
 TEST(GgufConfig, LlamaKeys) {
@@ -57,7 +74,7 @@ TEST(GgufConfig, UntiedWithBiasAndDefaults) {
   GgufWriter w;
   w.kv_str("general.architecture", "qwen2");
   w.kv_u32("qwen2.embedding_length", 64);
-  w.kv_u32("qwen2.block_count", 2);
+  w.kv_u32("qwen2.block_count", 1);  // the file holds blk.0 only
   w.kv_u32("qwen2.feed_forward_length", 128);
   w.kv_u32("qwen2.attention.head_count", 4);
   w.kv_f32("qwen2.attention.layer_norm_rms_epsilon", 1e-6f);
@@ -127,6 +144,70 @@ TEST(GgufConfig, ErrorsNameTheFileAndKey) {
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), temp_path("cfg4.gguf") + ": metadata key 'llama.embedding_length' not found");
   }
+}
+
+// Values no model can have were accepted and ran: rms_eps = inf zeroes every RMSNorm, a freq_base
+// of 1e-30 or inf scrambles RoPE, context_length 0 and a partial rotary dimension_count were ignored.
+TEST(GgufConfig, MetadataOutOfRangeIsRefusedNamingTheKey) {
+  struct Case {
+    std::string key;
+    float value;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"llama.attention.layer_norm_rms_epsilon", std::numeric_limits<float>::infinity(),
+       "'llama.attention.layer_norm_rms_epsilon' is inf; expected a finite value in (0, 1), e.g. 1e-5"},
+      {"llama.attention.layer_norm_rms_epsilon", 0.0f,
+       "'llama.attention.layer_norm_rms_epsilon' is 0; expected a finite value in (0, 1), e.g. 1e-5"},
+      {"llama.attention.layer_norm_rms_epsilon", 2.0f,
+       "'llama.attention.layer_norm_rms_epsilon' is 2; expected a finite value in (0, 1), e.g. 1e-5"},
+      {"llama.rope.freq_base", std::numeric_limits<float>::infinity(),
+       "'llama.rope.freq_base' is inf; expected a finite value in (1, 1e12], e.g. 10000"},
+      {"llama.rope.freq_base", 1e-30f, "'llama.rope.freq_base' is 1e-30; expected a finite value in (1, 1e12], e.g. 10000"},
+      {"llama.rope.freq_base", std::nanf(""), "'llama.rope.freq_base' is nan; expected a finite value in (1, 1e12], e.g. 10000"},
+  };
+  for (const auto& c : cases) {
+    const std::string name = "cfg_range.gguf";
+    GgufWriter w;
+    add_llama_keys(w, c.key);
+    w.kv_f32(c.key, c.value);
+    write_file(temp_path(name), w.build());
+    EXPECT_EQ(error_of_config(temp_path(name)), temp_path(name) + ": " + c.expected) << c.key;
+  }
+  GgufWriter ctx;
+  add_llama_keys(ctx, "llama.context_length");
+  ctx.kv_u32("llama.context_length", 0);
+  write_file(temp_path("cfg_ctx.gguf"), ctx.build());
+  EXPECT_EQ(error_of_config(temp_path("cfg_ctx.gguf")),
+            temp_path("cfg_ctx.gguf") + ": 'llama.context_length' is 0; expected a positive context length");
+
+  GgufWriter rot;
+  add_llama_keys(rot);
+  rot.kv_u32("llama.rope.dimension_count", 32);  // head_dim 576 / 9 = 64
+  write_file(temp_path("cfg_rot.gguf"), rot.build());
+  EXPECT_EQ(error_of_config(temp_path("cfg_rot.gguf")),
+            temp_path("cfg_rot.gguf") + ": llama.rope.dimension_count is 32 but the head dimension is 64; only full "
+                                        "rotary embeddings (dimension_count = head dimension) are supported");
+  GgufWriter full;
+  add_llama_keys(full);
+  full.kv_u32("llama.rope.dimension_count", 64);
+  write_file(temp_path("cfg_rot_full.gguf"), full.build());
+  EXPECT_EQ(error_of_config(temp_path("cfg_rot_full.gguf")), "<no error>");
+}
+
+// block_count sizes the model before a tensor is read: 2^31 - 1 must be an error naming the count
+// and the blocks present, not a bad_alloc.
+TEST(GgufConfig, BlockCountMustMatchTheBlocksPresent) {
+  GgufWriter w;
+  add_llama_keys(w, "llama.block_count");
+  w.kv_u32("llama.block_count", 2147483647u);
+  w.tensor("blk.0.attn_norm.weight", {1}, 0, f32_bytes({1}));
+  w.tensor("blk.1.attn_norm.weight", {1}, 0, f32_bytes({1}));
+  write_file(temp_path("cfg_blocks.gguf"), w.build());
+  EXPECT_EQ(error_of_config(temp_path("cfg_blocks.gguf")),
+            temp_path("cfg_blocks.gguf") +
+                ": llama.block_count is 2147483647 but the file holds tensors for 2 blocks (blk.0 .. blk.1)");
+  EXPECT_EQ(gguf_blocks_present(GgufFile::open(temp_path("cfg_blocks.gguf"))), 2);
 }
 
 TEST(GgufConfig, HfTensorNames) {

@@ -215,6 +215,40 @@ TEST(Gguf, HostileFilesGiveErrorsNamingTheTensorOrKey) {
   }
 }
 
+// Position of the type field of tensor `name` in a built file: after its name, n_dims and dims.
+size_t tensor_type_field(const std::vector<uint8_t>& bytes, const std::string& name, int n_dims) {
+  const auto encoded = GgufWriter::str(name);
+  const auto it = std::search(bytes.begin(), bytes.end(), encoded.begin(), encoded.end());
+  return static_cast<size_t>(it - bytes.begin()) + encoded.size() + 4 + 8 * size_t(n_dims);
+}
+
+// Unlike safetensors' table, GGUF's lets two tensors claim the same bytes; an edited type id
+// (Q8_0 read as F32) then decodes the neighbour's bytes as part of the norm, without an error.
+TEST(Gguf, OverlappingTensorsAreRefusedNamingBoth) {
+  GgufWriter w;
+  w.tensor("blk.0.attn_norm.weight", {32}, 8, std::vector<uint8_t>(34, 1));  // Q8_0: 34 bytes, padded to 64
+  w.tensor("blk.0.ffn_norm.weight", {32}, 0, f32_bytes(std::vector<float>(32, 1.0f)));
+  std::vector<uint8_t> bytes = w.build();
+  ASSERT_NO_THROW(write_and_open(w, "no_overlap.gguf"));
+  bytes[tensor_type_field(bytes, "blk.0.attn_norm.weight", 1)] = 0;  // F32: 128 bytes from offset 0
+  const std::string path = temp_path("overlap_type.gguf");
+  write_file(path, bytes);
+  EXPECT_EQ(error_of([&] { GgufFile::open(path); }),
+            path + ": tensors 'blk.0.attn_norm.weight' [0, 128) and 'blk.0.ffn_norm.weight' [64, 192) overlap in the "
+                   "data section; the tensor table is corrupt");
+
+  GgufWriter same;  // two tensors at one offset
+  same.tensor("a", {8}, 0, f32_bytes({1, 2, 3, 4, 5, 6, 7, 8}));
+  same.tensor("b", {8}, 0, f32_bytes({1, 2, 3, 4, 5, 6, 7, 8}));
+  bytes = same.build();
+  const size_t b_offset = tensor_type_field(bytes, "b", 1) + 4;
+  for (int k = 0; k < 8; ++k) bytes[b_offset + size_t(k)] = 0;
+  const std::string path2 = temp_path("overlap_offset.gguf");
+  write_file(path2, bytes);
+  EXPECT_EQ(error_of([&] { GgufFile::open(path2); }),
+            path2 + ": tensors 'a' [0, 32) and 'b' [0, 32) overlap in the data section; the tensor table is corrupt");
+}
+
 TEST(Gguf, UndecodableTypeIsRefusedByName) {
   GgufWriter w;
   w.tensor("q2", {256}, 10, std::vector<uint8_t>(84));  // Q2_K: known size, no decoder

@@ -109,6 +109,25 @@ TEST(HfConfig, MistralQwen2AndLinearScaling) {
   EXPECT_EQ(l.bos_token_id, -1);
 }
 
+// A rope_scaling nested a million levels deep overflowed the stack in dump() while its "must be an
+// object" message was formatted; a key given twice silently kept its last value.
+TEST(HfConfig, DeepNestingAndRepeatedKeysAreErrors) {
+  const std::string base = R"("model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
+    "num_attention_heads": 2)";
+  const size_t depth = 1000000;
+  EXPECT_EQ(error_of("deep.json", "{" + base + R"(, "num_hidden_layers": 1, "rope_scaling": )" +
+                                      std::string(depth, '[') + std::string(depth, ']') + "}"),
+            temp_path("deep.json") + " nests JSON deeper than 64 levels");
+  EXPECT_EQ(error_of("twice.json", "{" + base + R"(, "num_hidden_layers": 1, "num_hidden_layers": 2})"),
+            temp_path("twice.json") + " has key 'num_hidden_layers' twice in one JSON object");
+  std::string wide = "[";
+  for (int i = 0; i < 10000; ++i) wide += "1,";
+  wide += "1]";
+  const std::string msg = error_of("wide.json", "{" + base + R"(, "num_hidden_layers": 1, "rope_scaling": )" + wide + "}");
+  EXPECT_EQ(msg.rfind(temp_path("wide.json") + ": 'rope_scaling' must be an object or null, got [1,1,1,", 0), 0u) << msg;
+  EXPECT_LT(msg.size(), 400u);
+}
+
 TEST(HfConfig, ErrorsNameFileKeyAndAllowedValues) {
   const std::string base = R"("vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
     "num_hidden_layers": 1, "num_attention_heads": 2)";
@@ -125,6 +144,16 @@ TEST(HfConfig, ErrorsNameFileKeyAndAllowedValues) {
   EXPECT_NE(error_of("gqa.json", "{\"model_type\": \"llama\", " + base + ", \"num_key_value_heads\": 3}")
                 .find("num_key_value_heads 3 (all must be positive, heads a multiple of key/value heads)"),
             std::string::npos);
+  EXPECT_EQ(error_of("eps.json", "{\"model_type\": \"llama\", " + base + ", \"rms_norm_eps\": 0}"),
+            temp_path("eps.json") + ": 'rms_norm_eps' is 0; expected a finite value in (0, 1), e.g. 1e-5");
+  EXPECT_EQ(error_of("theta.json", "{\"model_type\": \"llama\", " + base + ", \"rope_theta\": 1e-30}"),
+            temp_path("theta.json") + ": 'rope_theta' is 1e-30; expected a finite value in (1, 1e12], e.g. 10000");
+  EXPECT_EQ(error_of("theta5.json", "{\"model_type\": \"llama\", " + base +
+                                        ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 0.5}}"),
+            temp_path("theta5.json") +
+                ": 'rope_parameters.rope_theta' is 0.5; expected a finite value in (1, 1e12], e.g. 10000");
+  EXPECT_EQ(error_of("ctx.json", "{\"model_type\": \"llama\", " + base + ", \"max_position_embeddings\": 0}"),
+            temp_path("ctx.json") + ": 'max_position_embeddings' is 0; expected a positive context length");
   EXPECT_NE(error_of("badjson.json", "{\"model_type\": ").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of("emptyjson.json", "").find("not valid JSON"), std::string::npos);
   try {

@@ -1,14 +1,21 @@
 // MappedFile tests. Expected values: the bytes written by the test itself; resident page counts
-// from the kernel's own accounting (/proc/self/smaps "Rss:" of the mapping).
+// from the kernel's own accounting (/proc/self/smaps "Rss:" of the mapping); the FIFO the test
+// makes with mkfifo, which every reader must refuse at once.
 #include "framework/io/mapped_file.h"
 
 #include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "framework/core/error.h"
+#include "framework/io/hf_config.h"
+#include "framework/io/safetensors.h"
+#include "tests/support/run_with_deadline.h"
 #include "tests/unit/io/gguf_writer.h"
 
 namespace abq::io {
@@ -40,6 +47,22 @@ TEST(MappedFile, EmptyFileAndErrors) {
     EXPECT_EQ(err.message(), "cannot open '" + temp_path("missing.bin") + "': No such file or directory");
   }
   EXPECT_THROW(MappedFile::open(::testing::TempDir()), Error);  // a directory
+}
+
+// Without O_NONBLOCK, open(2) of a FIFO with no writer blocks forever: a GGUF `--model` on a FIFO
+// would hang the run.
+TEST(MappedFile, FifoFailsAtOnceInsteadOfBlocking) {
+  const std::string fifo = temp_path("fifo_" + std::to_string(::getpid()) + ".gguf");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(test::run_with_deadline([&] { MappedFile::open(fifo); }, 5),
+            "error: '" + fifo + "' is a FIFO; expected a regular file");
+  EXPECT_EQ(test::run_with_deadline([&] { llama_config_from_hf(fifo); }, 5),
+            "error: model config '" + fifo + "' is a FIFO; expected a regular file");
+  EXPECT_EQ(test::run_with_deadline([&] { SafetensorsCheckpoint::open(fifo); }, 5),
+            "error: while opening safetensors checkpoint " + fifo + "\n  '" + fifo +
+                "' is a FIFO; expected a regular file");
+  std::remove(fifo.c_str());
 }
 
 // Resident bytes of the mapping that contains `addr`, as the kernel reports them.

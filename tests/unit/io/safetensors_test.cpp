@@ -170,5 +170,37 @@ TEST(Safetensors, HostileHeadersGiveClearErrors) {
   }
 }
 
+// A shape nested a million levels deep used to parse, then overflow the stack in nlohmann's dump()
+// while the "shape entries must be integers" message was formatted; a tensor listed twice kept its
+// last entry silently. Both are now header errors, and values quoted in messages are cut short.
+TEST(Safetensors, DeepNestingDuplicateNamesAndLongValuesInHeaders) {
+  const auto four = f32_bytes({1});
+  const size_t depth = 1000000;
+  const std::string deep = R"({"t":{"dtype":"F32","shape":)" + std::string(depth, '[') + std::string(depth, ']') +
+                           R"(,"data_offsets":[0,4]}})";
+  const std::string deep_path = temp_path("hostile_deep.safetensors");
+  write_file(deep_path, safetensors_raw(deep, four));
+  EXPECT_EQ(error_of([&] { SafetensorsCheckpoint::open(deep_path); }),
+            "while opening safetensors checkpoint " + deep_path + "\n  " + deep_path +
+                ": header nests JSON deeper than 64 levels");
+
+  const std::string twice = R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                            R"("t":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+  const std::string twice_path = temp_path("hostile_twice.safetensors");
+  write_file(twice_path, safetensors_raw(twice, f32_bytes({1, 2})));
+  EXPECT_EQ(error_of([&] { SafetensorsCheckpoint::open(twice_path); }),
+            "while opening safetensors checkpoint " + twice_path + "\n  " + twice_path +
+                ": header has key 't' twice in one JSON object");
+
+  std::string long_shape = "[";
+  for (int i = 0; i < 10000; ++i) long_shape += "[1],";
+  long_shape += "1]";
+  const std::string long_path = temp_path("hostile_long.safetensors");
+  write_file(long_path, safetensors_raw(R"({"t":{"dtype":"F32","shape":)" + long_shape + R"(,"data_offsets":[0,4]}})", four));
+  const std::string msg = error_of([&] { SafetensorsCheckpoint::open(long_path); });
+  EXPECT_NE(msg.find("tensor 't': shape entries must be non-negative integers, got [1]"), std::string::npos) << msg;
+  EXPECT_LT(msg.size(), 400u) << msg;
+}
+
 }  // namespace
 }  // namespace abq::io
