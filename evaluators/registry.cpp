@@ -2,6 +2,7 @@
 #include "evaluators/registry.h"
 
 #include "evaluators/perplexity.h"
+#include "evaluators/rolling_perplexity.h"
 #include "evaluators/zero_shot.h"
 #include "evaluators/zero_shot_tasks.h"
 #include "framework/config/schema.h"
@@ -57,6 +58,36 @@ std::unique_ptr<Evaluator> make_perplexity(const YAML::Node& o, const PathResolv
   return std::make_unique<PerplexityEvaluator>(options);
 }
 
+Schema rolling_perplexity_schema() {
+  return Schema::object({
+      {"task", Schema::enumeration({"wikitext"}).default_value("wikitext")
+                   .doc("lm-eval loglikelihood_rolling task: wikitext (document-level WikiText-2, README.md)")},
+      {"data", Schema::string().required().doc("wiki.test.raw (split into the wikitext_document_level pages) or "
+                                               "JSON lines with a \"page\" field")},
+      {"dataset", Schema::string().optional().doc("label in tables (default: the task)")},
+      {"max_length", Schema::integer().range(0, 1 << 20).default_value(0)
+                         .doc("rolling window length M; 0 = the model's context length, as lm-eval's HF model "
+                              "(max_position_embeddings; 2048 when unknown)")},
+      {"limit", Schema::integer().range(0, 1 << 30).default_value(0).doc("score only the first N documents; 0 = all")},
+      {"batch_size", Schema::integer().range(1, 4096).default_value(1).doc("windows per forward")},
+      {"add_special_tokens", Schema::boolean().default_value(false)
+                                 .doc("encode documents with the tokenizer's BOS rule (lm-eval >= 0.4.10); "
+                                      "false = without (lm-eval <= 0.4.9.1)")},
+  });
+}
+
+std::unique_ptr<Evaluator> make_rolling_perplexity(const YAML::Node& o, const PathResolver& resolve) {
+  RollingPerplexityOptions options;
+  options.task = o["task"].as<std::string>();
+  options.data = resolve(o["data"].as<std::string>());
+  options.dataset = o["dataset"] ? o["dataset"].as<std::string>() : "";
+  options.max_length = o["max_length"].as<int64_t>();
+  options.limit = o["limit"].as<int64_t>();
+  options.batch_size = o["batch_size"].as<int64_t>();
+  options.add_special_tokens = o["add_special_tokens"].as<bool>();
+  return std::make_unique<RollingPerplexityEvaluator>(options);
+}
+
 Schema zero_shot_schema() {
   return Schema::object({
       {"task", Schema::enumeration(task_names()).required().doc("lm-eval task, formed as lm-eval 0.4 forms it (README.md)")},
@@ -94,6 +125,7 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list = {
       {"perplexity", perplexity_schema, make_perplexity},
+      {"rolling_perplexity", rolling_perplexity_schema, make_rolling_perplexity},
       {"zero_shot", zero_shot_schema, make_zero_shot},
   };
   return list;

@@ -338,8 +338,8 @@ TEST(LogitMetricsUnit, HandComputedTwoTokenVocabulary) {
   EXPECT_NEAR(n.kl_percentile(90), 0.0, 1e-9);
 }
 
-TEST(Registry, ListsBothEvaluatorsAndBuildsThemFromYaml) {
-  EXPECT_EQ(evaluator_names(), (std::vector<std::string>{"perplexity", "zero_shot"}));
+TEST(Registry, ListsEveryEvaluatorAndBuildsThemFromYaml) {
+  EXPECT_EQ(evaluator_names(), (std::vector<std::string>{"perplexity", "rolling_perplexity", "zero_shot"}));
   auto schema = evaluator_schema();
   ASSERT_NE(schema.field("zero_shot"), nullptr);
   YAML::Node o = YAML::Load(
