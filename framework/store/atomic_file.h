@@ -33,4 +33,13 @@ class FileLock {
 /// untouched and the exception propagates.
 void replace_file_atomically(const std::string& path, const std::function<void(const std::string&)>& edit);
 
+/// Replaces `path` atomically by `bytes` (written to `<path>.tmp`, fsynced, renamed over `path`),
+/// keeping the permission bits of an existing `path`. The caller must hold the FileLock for `path`.
+/// When a write fails (a full disk, an I/O error), temp_path is removed, `path` is untouched and
+/// abq::Error names the file and the failed call.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+/// The whole contents of `path`; abq::Error naming `path` and the failed call when it cannot be read.
+std::string read_whole_file(const std::string& path);
+
 }  // namespace abq::store

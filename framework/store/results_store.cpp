@@ -11,7 +11,10 @@
 #include "framework/core/error.h"
 #include "framework/store/atomic_file.h"
 #include "framework/store/hdf5_io.h"
+#include "framework/store/memory_file.h"
+#include "framework/store/parse_in_child.h"
 #include "framework/store/provenance.h"
+#include "framework/store/store_seal.h"
 
 namespace abq::store {
 namespace {
@@ -23,33 +26,67 @@ bool file_exists(const std::string& path) {
   throw Error(cat("cannot stat results store '", path, "': ", std::strerror(errno)));
 }
 
-// > 0 when the file carries HDF5's signature (at offset 0 or after a user block), 0 when it does
-// not, < 0 when it cannot be read.
-htri_t has_hdf5_signature(const std::string& path) {
-#if H5_VERSION_GE(1, 12, 0)
-  return H5Fis_accessible(path.c_str(), H5P_DEFAULT);
-#else
-  return H5Fis_hdf5(path.c_str());
-#endif
+// HDF5's signature sits at offset 0, or after a user block at 512, 1024, 2048, ...
+bool has_hdf5_signature(const std::string& bytes) {
+  static const char kSignature[] = "\x89HDF\r\n\x1a\n";
+  for (size_t offset = 0; offset + 8 <= bytes.size(); offset = offset == 0 ? 512 : offset * 2) {
+    if (bytes.compare(offset, 8, kSignature, 8) == 0) return true;
+  }
+  return false;
 }
 
-// Opens `file_path` (the store itself, or its temporary copy during a write) and checks that it
-// is an abq store this build can read. Every message names `display_path`, the store's path.
-H5::H5File open_checked(const std::string& file_path, unsigned flags, const std::string& display_path) {
-  const htri_t signature = has_hdf5_signature(file_path);
-  if (signature < 0) {
-    throw h5::hdf5_error(cat("cannot read results store '", display_path, "'"));
+RunRecord read_run_in(const H5::H5File& file, const std::string& run_id);
+
+// Opens `image` and reads every run, as a store read would. Returns HDF5's error text when HDF5
+// cannot parse it, empty otherwise: a run that parses but breaks the schema is no hazard, and the
+// caller's own read reports it.
+std::string parse_whole_store(const std::string& image) {
+  try {
+    h5::MemoryFile parsed = h5::MemoryFile::open(image, /*writable=*/false);
+    if (!parsed.file().nameExists(schema::kRunsGroup)) return "";
+    H5::Group runs = parsed.file().openGroup(schema::kRunsGroup);
+    for (hsize_t i = 0, n = runs.getNumObjs(); i < n; ++i) {
+      try {
+        read_run_in(parsed.file(), runs.getObjnameByIdx(i));
+      } catch (const Error&) {
+      }
+    }
+  } catch (const H5::Exception& e) {
+    return h5::hdf5_error("HDF5 cannot read it", e).message();
   }
-  if (signature == 0) {
+  return "";
+}
+
+// Opens the bytes of a store file in memory and checks that they are an abq store this build can
+// read: the seal first (store_seal.h), then HDF5's signature, then the schema attributes. Every
+// message names `display_path`, the store's path as the user gave it.
+h5::MemoryFile open_store_bytes(std::string bytes, const std::string& display_path, bool writable) {
+  UnsealedBytes content = unseal_store_bytes(std::move(bytes), display_path);
+  if (!has_hdf5_signature(content.hdf5)) {
     throw Error(cat("'", display_path, "' is not an HDF5 file (no HDF5 signature); expected an abq ",
                     "results store. Move it away or choose another results path; abq never overwrites it"));
   }
-  H5::H5File file;
+  if (!content.sealed) {
+    // Nothing vouches for these bytes, so HDF5 meets them first in a child process.
+    std::string failure;
+    try {
+      failure = parse_in_child([&] { return parse_whole_store(content.hdf5); }, 30);
+    } catch (const Error& e) {
+      failure = e.message();
+    }
+    if (!failure.empty()) {
+      for (size_t at; (at = failure.find("\n  ")) != std::string::npos;) failure.replace(at, 3, ": ");
+      throw damaged_store_error(display_path, cat("it has no seal (it was written before abq sealed its stores), ",
+                                                  "and reading it failed: ", failure));
+    }
+  }
+  std::optional<h5::MemoryFile> opened;
   try {
-    file = H5::H5File(file_path, flags, H5::FileCreatPropList::DEFAULT, h5::file_access());
+    opened.emplace(h5::MemoryFile::open(content.hdf5, writable));
   } catch (const H5::Exception& e) {
     throw h5::hdf5_error(cat("cannot open results store '", display_path, "' (damaged or truncated?)"), e);
   }
+  H5::H5File& file = opened->file();
   std::optional<int64_t> version;
   try {
     version = h5::read_int_attr(file, schema::kSchemaVersionAttr);
@@ -69,7 +106,19 @@ H5::H5File open_checked(const std::string& file_path, unsigned flags, const std:
     throw Error(cat("results store '", display_path, "' has invalid schema_version ", *version,
                     "; expected 1..", kSchemaVersion));
   }
-  return file;
+  return std::move(*opened);
+}
+
+// Reads the store file `file_path` whole (one consistent version even while writers rename new
+// versions over it) and opens it in memory.
+h5::MemoryFile open_store(const std::string& file_path, const std::string& display_path, bool writable) {
+  std::string bytes;
+  try {
+    bytes = read_whole_file(file_path);
+  } catch (Error& e) {
+    throw e.with_context(cat("cannot read results store '", display_path, "'"));
+  }
+  return open_store_bytes(std::move(bytes), display_path, writable);
 }
 
 // The runs group, created on demand when writing.
@@ -136,6 +185,26 @@ RunRecord read_run_in(const H5::H5File& file, const std::string& run_id) {
   return record;
 }
 
+// Every run must read back before a write adds to the store: a write never builds on (or hides)
+// a damaged record.
+void verify_every_run(const H5::H5File& file, const std::string& display_path) {
+  if (!file.nameExists(schema::kRunsGroup)) return;
+  H5::Group runs = file.openGroup(schema::kRunsGroup);
+  const hsize_t count = runs.getNumObjs();
+  for (hsize_t i = 0; i < count; ++i) {
+    const std::string id = runs.getObjnameByIdx(i);
+    try {
+      read_run_in(file, id);
+    } catch (const H5::Exception& e) {
+      throw damaged_store_error(display_path, h5::hdf5_error(cat("its run '", id, "' cannot be read"), e).message());
+    } catch (const Error& e) {
+      std::string detail = e.what();
+      for (size_t at; (at = detail.find("\n  ")) != std::string::npos;) detail.replace(at, 3, ": ");
+      throw damaged_store_error(display_path, cat("its run '", id, "' is malformed (", detail, ")"));
+    }
+  }
+}
+
 }  // namespace
 
 // Every public operation runs through here: serialise HDF5 use in this process, route HDF5 errors
@@ -155,43 +224,47 @@ auto store_op(const std::string& path, const std::string& what, Body&& body) {
 
 namespace {
 
-// Runs `edit` on a writable copy of the store under the writer lock, then swaps it in atomically.
-void mutate(const std::string& path, const std::string& lock_path, double timeout,
-            const std::function<void(H5::H5File&)>& edit) {
+// Runs `edit` on an in-memory copy of the store under the writer lock, then writes the sealed
+// result over the file atomically. The store is checked whole first (seal, schema, every run), so
+// a damaged store is refused and left as it is; a failed write (full disk) leaves it as it was.
+void mutate(const std::string& file_path, const std::string& display_path, const std::string& lock_path,
+            double timeout, const std::function<void(H5::H5File&)>& edit) {
   FileLock lock(lock_path, timeout);
-  replace_file_atomically(path, [&](const std::string& temp_path) {
-    H5::H5File file = open_checked(temp_path, H5F_ACC_RDWR, path);
-    edit(file);
-    file.close();
-  });
+  h5::MemoryFile image = open_store(file_path, display_path, /*writable=*/true);
+  verify_every_run(image.file(), display_path);
+  edit(image.file());
+  write_file_atomically(file_path, seal_store_bytes(image.image()));
+}
+
+// A new store: schema attributes and an empty runs group.
+void create_store(const std::string& file_path) {
+  h5::MemoryFile image = h5::MemoryFile::create();
+  h5::write_int_attr(image.file(), schema::kSchemaVersionAttr, kSchemaVersion);
+  h5::write_string_attr(image.file(), schema::kCreatedByAttr, "abq " + abq_version());
+  image.file().createGroup(schema::kRunsGroup);
+  write_file_atomically(file_path, seal_store_bytes(image.image()));
 }
 
 }  // namespace
 
-ResultsStore::ResultsStore(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {
+ResultsStore::ResultsStore(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw Error("results store path is empty");
+  file_ = path_;
+  lock_path_ = file_ + ".lock";
   std::lock_guard<std::recursive_mutex> guard(h5::hdf5_mutex());
   h5::install_error_handler();
   try {
-    const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    const std::filesystem::path parent = std::filesystem::path(file_).parent_path();
     if (!parent.empty()) {
       std::error_code ec;
       std::filesystem::create_directories(parent, ec);
       if (ec) throw Error(cat("cannot create directory '", parent.string(), "': ", ec.message()));
     }
-    if (!file_exists(path_)) {
+    if (!file_exists(file_)) {
       FileLock lock(lock_path_, lock_timeout_seconds_);
-      if (!file_exists(path_)) {  // another process may have created it while we waited
-        replace_file_atomically(path_, [&](const std::string& temp_path) {
-          H5::H5File file(temp_path, H5F_ACC_EXCL, H5::FileCreatPropList::DEFAULT, h5::file_access());
-          h5::write_int_attr(file, schema::kSchemaVersionAttr, kSchemaVersion);
-          h5::write_string_attr(file, schema::kCreatedByAttr, "abq " + abq_version());
-          file.createGroup(schema::kRunsGroup);
-          file.close();
-        });
-      }
+      if (!file_exists(file_)) create_store(file_);  // another process may have created it while we waited
     }
-    open_checked(path_, H5F_ACC_RDONLY, path_);
+    open_store(file_, path_, /*writable=*/false);
   } catch (const H5::Exception& e) {
     throw h5::hdf5_error(cat("opening results store '", path_, "'"), e);
   }
@@ -200,7 +273,8 @@ ResultsStore::ResultsStore(std::string path) : path_(std::move(path)), lock_path
 std::optional<RunStatus> ResultsStore::status(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("reading the status of run '", run_id, "'"), [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     return run_status_in(file, run_id);
   });
 }
@@ -208,7 +282,7 @@ std::optional<RunStatus> ResultsStore::status(const std::string& run_id) const {
 void ResultsStore::begin_run(const std::string& run_id, const std::map<std::string, std::string>& attributes) {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("beginning run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, run_id);
       if (previous == RunStatus::complete) {
         throw Error(cat("run '", run_id, "' is already complete; a complete run is never replaced ",
@@ -239,7 +313,7 @@ void ResultsStore::finish_run(const RunRecord& record) {
   const Table sites = to_table(record.sites);
   const Table timings = to_table(record.timings);
   return store_op(path_, cat("finishing run '", record.run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, record.run_id);
       if (previous != RunStatus::running) {
         throw Error(cat("run '", record.run_id, "' is ",
@@ -265,7 +339,7 @@ void ResultsStore::finish_run(const RunRecord& record) {
 void ResultsStore::fail_run(const std::string& run_id, const std::string& error) {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("recording the failure of run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, run_id);
       if (previous == RunStatus::complete) {
         throw Error(cat("run '", run_id, "' is complete; it cannot be marked failed"));
@@ -286,7 +360,7 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
     throw Error(cat("table name '", name, "' is reserved; it is written by finish_run"));
   }
   return store_op(path_, cat("writing table '", name, "' of run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> current = run_status_in(file, run_id);
       if (current != RunStatus::running) {
         throw Error(cat("run '", run_id, "' is ", current ? run_status_name(*current) : "not in the store",
@@ -300,7 +374,8 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
 
 std::vector<std::string> ResultsStore::run_ids() const {
   return store_op(path_, "listing runs", [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     std::vector<std::string> ids;
     if (!file.nameExists(schema::kRunsGroup)) return ids;
     H5::Group runs = file.openGroup(schema::kRunsGroup);
@@ -314,15 +389,17 @@ std::vector<std::string> ResultsStore::run_ids() const {
 RunRecord ResultsStore::read_run(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("reading run '", run_id, "'"), [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     return read_run_in(file, run_id);
   });
 }
 
 std::vector<RunRecord> ResultsStore::read_all() const {
   return store_op(path_, "reading all runs", [&] {
-    // One open file, so the records come from one consistent version of the store.
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    // One read of the file, so the records come from one consistent version of the store.
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     std::vector<RunRecord> records;
     if (!file.nameExists(schema::kRunsGroup)) return records;
     H5::Group runs = file.openGroup(schema::kRunsGroup);

@@ -2,9 +2,12 @@
 // results/README.md). Runs are keyed by run_id, a short hash of the resolved config, which makes
 // sweeps resumable: a complete run is skipped, an incomplete (running / failed) one is redone.
 //
-// Crash safety: every mutation rewrites the file atomically (atomic_file.h), so a writer killed at
-// any moment leaves every earlier run intact and its own run either `running` or absent. Writers
-// in several processes are serialised by a lock file; reads take no lock.
+// Crash safety: every mutation edits an in-memory copy and rewrites the file atomically
+// (memory_file.h, atomic_file.h), so a writer killed at any moment, or one whose write fails (a
+// full disk), leaves every earlier run intact and its own run either `running` or absent. Each
+// file carries a seal (store_seal.h) checked before HDF5 reads it, and a write first checks every
+// run, so a damaged store is refused, never extended. Writers in several processes are
+// serialised by a lock file; reads take no lock.
 #pragma once
 
 #include <map>
@@ -34,8 +37,8 @@ struct RunRecord {
 class ResultsStore {
  public:
   /// Opens `path`, creating it (and parent directories) when missing. Throws abq::Error naming the
-  /// path when the file is not HDF5, not an abq store, or has a newer schema_version; such a file
-  /// is never modified.
+  /// path when the file is not HDF5, not an abq store, damaged (seal or structure, see
+  /// store_seal.h) or has a newer schema_version; such a file is never modified.
   explicit ResultsStore(std::string path);
 
   const std::string& path() const { return path_; }
@@ -56,7 +59,8 @@ class ResultsStore {
   void finish_run(const RunRecord& record);
 
   /// Marks a run failed with `error` and `finished` = now, creating its group when begin_run never
-  /// ran. Throws abq::Error for a complete run (a complete result is never downgraded).
+  /// ran. Throws abq::Error for a complete run (a
+  /// complete result is never downgraded).
   void fail_run(const std::string& run_id, const std::string& error);
 
   /// Writes (or replaces) an extra table of a running run, e.g. per-example records written before
@@ -71,6 +75,7 @@ class ResultsStore {
 
  private:
   std::string path_;
+  std::string file_;  // the file read and written (path_ itself)
   std::string lock_path_;
   double lock_timeout_seconds_ = 60;
 };
