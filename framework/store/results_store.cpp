@@ -247,22 +247,29 @@ void create_store(const std::string& file_path) {
 
 }  // namespace
 
-ResultsStore::ResultsStore(std::string path) : path_(std::move(path)) {
+ResultsStore::ResultsStore(std::string path, OpenMode mode) : path_(std::move(path)) {
   if (path_.empty()) throw Error("results store path is empty");
   file_ = path_;
   lock_path_ = file_ + ".lock";
   std::lock_guard<std::recursive_mutex> guard(h5::hdf5_mutex());
   h5::install_error_handler();
   try {
-    const std::filesystem::path parent = std::filesystem::path(file_).parent_path();
-    if (!parent.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(parent, ec);
-      if (ec) throw Error(cat("cannot create directory '", parent.string(), "': ", ec.message()));
-    }
-    if (!file_exists(file_)) {
-      FileLock lock(lock_path_, lock_timeout_seconds_);
-      if (!file_exists(file_)) create_store(file_);  // another process may have created it while we waited
+    if (mode == OpenMode::existing) {
+      if (!file_exists(file_)) {
+        throw Error(cat("no results store '", path_, "': no such file. Check the path; reading a store never ",
+                        "creates one"));
+      }
+    } else {
+      const std::filesystem::path parent = std::filesystem::path(file_).parent_path();
+      if (!parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) throw Error(cat("cannot create directory '", parent.string(), "': ", ec.message()));
+      }
+      if (!file_exists(file_)) {
+        FileLock lock(lock_path_, lock_timeout_seconds_);
+        if (!file_exists(file_)) create_store(file_);  // another process may have created it while we waited
+      }
     }
     open_store(file_, path_, /*writable=*/false);
   } catch (const H5::Exception& e) {

@@ -34,12 +34,16 @@ struct RunRecord {
   std::map<std::string, Table> tables;
 };
 
+/// Whether opening a missing store creates it (writers) or is an error (readers: `abq show`).
+enum class OpenMode { create_if_missing, existing };
+
 class ResultsStore {
  public:
-  /// Opens `path`, creating it (and parent directories) when missing. Throws abq::Error naming the
-  /// path when the file is not HDF5, not an abq store, damaged (seal or structure, see
-  /// store_seal.h) or has a newer schema_version; such a file is never modified.
-  explicit ResultsStore(std::string path);
+  /// Opens `path`; with create_if_missing a missing store is created (with parent directories).
+  /// Throws abq::Error naming the path when the file is
+  /// missing (OpenMode::existing; nothing is created), not HDF5, not an abq store, damaged (seal or
+  /// structure, see store_seal.h) or has a newer schema_version; such a file is never modified.
+  explicit ResultsStore(std::string path, OpenMode mode = OpenMode::create_if_missing);
 
   const std::string& path() const { return path_; }
   /// How long a writer waits for another process's write to finish (default 60 s).

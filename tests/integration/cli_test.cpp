@@ -165,6 +165,15 @@ TEST(Cli, RunShowAndRuntimeFailure) {
   EXPECT_EQ(failed, 1);
 }
 
+TEST(Cli, ShowOfAMissingStoreCreatesNothing) {
+  const std::string dir = ::testing::TempDir() + "/abq_cli_typo_dir";
+  fs::remove_all(dir);
+  auto r = run_abq("show " + dir + "/typo.h5");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "no results store '" + dir + "/typo.h5': no such file")) << r.output;
+  EXPECT_FALSE(fs::exists(dir));
+}
+
 // A store write that runs out of space (here a file-size limit) fails the run cleanly: exit 1, the
 // run recorded failed with an error naming the file, the earlier run intact.
 TEST(Cli, RunThatCannotWriteItsResultsFailsCleanly) {

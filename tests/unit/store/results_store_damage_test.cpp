@@ -85,7 +85,7 @@ TEST(ResultsStoreDamage, AFlippedByteAnywhereIsReportedAndNeverWrittenOver) {
     std::string bad = good;
     bad[position] ^= 0x20;
     write_bytes(path, bad);
-    const std::string message = error_text([&] { ResultsStore(path).read_all(); });
+    const std::string message = error_text([&] { ResultsStore(path, OpenMode::existing).read_all(); });
     EXPECT_EQ(message.rfind("results store '" + path + "' is damaged: ", 0) == 0 ||
                   message.rfind("opening results store '" + path + "'", 0) == 0,
               true)
@@ -158,7 +158,7 @@ TEST(ResultsStoreDamage, MalformedRunInAnUnsealedStoreBlocksEveryWrite) {
                          "restore it from a backup, or move it away and write the runs to a new store");
   expect_every_write_refused(path, bytes);
   // Reading the intact run still works.
-  EXPECT_EQ(ResultsStore(path).status(run_id_of(0)), RunStatus::complete);
+  EXPECT_EQ(ResultsStore(path, OpenMode::existing).status(run_id_of(0)), RunStatus::complete);
 }
 
 TEST(ResultsStoreDamage, TableWithAWrongColumnInAnUnsealedStoreBlocksWrites) {

@@ -244,6 +244,19 @@ TEST(ResultsStore, CorruptedStoreErrorsNamingThePathAndIsNeverOverwritten) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
+TEST(ResultsStore, ReadingAMissingStoreCreatesNothing) {
+  ScratchDir dir;
+  const std::string path = dir.file("typo/results.h5");
+  EXPECT_EQ(error_text([&] { ResultsStore store(path, OpenMode::existing); }),
+            "no results store '" + path + "': no such file. Check the path; reading a store never creates one");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("typo")));
+  const std::string flat = dir.file("results.h5");
+  EXPECT_THROW(ResultsStore(flat, OpenMode::existing), Error);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // no store, no lock file
+  { ResultsStore created(flat); }
+  EXPECT_TRUE(ResultsStore(flat, OpenMode::existing).run_ids().empty());
+}
+
 TEST(ResultsStore, ConcurrentWritersInSeveralProcessesAllLand) {
   ScratchDir dir;
   const std::string path = dir.file("results.h5");
