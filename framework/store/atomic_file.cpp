@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -175,6 +176,19 @@ std::string read_whole_file(const std::string& path) {
     bytes.append(buffer.data(), static_cast<size_t>(n));
   }
   return bytes;
+}
+
+std::string resolve_symlinks(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(current, ec))) return current.string();
+    fs::path target = fs::read_symlink(current, ec);
+    if (ec) throw Error(cat("cannot read the symbolic link '", current.string(), "': ", ec.message()));
+    current = target.is_absolute() ? target : current.parent_path() / target;
+  }
+  throw Error(cat("'", path, "' is a chain of more than 40 symbolic links (a loop?)"));
 }
 
 }  // namespace abq::store

@@ -42,4 +42,9 @@ void write_file_atomically(const std::string& path, const std::string& bytes);
 /// The whole contents of `path`; abq::Error naming `path` and the failed call when it cannot be read.
 std::string read_whole_file(const std::string& path);
 
+/// The file `path` finally names after following symbolic links (at most 40, relative links from
+/// the link's own folder); `path` itself when it is no link. The target need not exist yet.
+/// rename() replaces a link, not its target, so writers must resolve first.
+std::string resolve_symlinks(const std::string& path);
+
 }  // namespace abq::store

@@ -249,15 +249,15 @@ void create_store(const std::string& file_path) {
 
 ResultsStore::ResultsStore(std::string path, OpenMode mode) : path_(std::move(path)) {
   if (path_.empty()) throw Error("results store path is empty");
-  file_ = path_;
+  file_ = resolve_symlinks(path_);
   lock_path_ = file_ + ".lock";
   std::lock_guard<std::recursive_mutex> guard(h5::hdf5_mutex());
   h5::install_error_handler();
   try {
     if (mode == OpenMode::existing) {
       if (!file_exists(file_)) {
-        throw Error(cat("no results store '", path_, "': no such file. Check the path; reading a store never ",
-                        "creates one"));
+        throw Error(cat("no results store '", path_, "'", file_ == path_ ? "" : cat(" (a link to '", file_, "')"),
+                        ": no such file. Check the path; reading a store never creates one"));
       }
     } else {
       const std::filesystem::path parent = std::filesystem::path(file_).parent_path();

@@ -40,12 +40,15 @@ enum class OpenMode { create_if_missing, existing };
 class ResultsStore {
  public:
   /// Opens `path`; with create_if_missing a missing store is created (with parent directories).
-  /// Throws abq::Error naming the path when the file is
+  /// A symbolic link is followed: the lock, the temporary file and the rename all act on the
+  /// file it names, so the link stays a link. Throws abq::Error naming the path when the file is
   /// missing (OpenMode::existing; nothing is created), not HDF5, not an abq store, damaged (seal or
   /// structure, see store_seal.h) or has a newer schema_version; such a file is never modified.
   explicit ResultsStore(std::string path, OpenMode mode = OpenMode::create_if_missing);
 
+  /// The path as given (messages use it) and the file it names after following links.
   const std::string& path() const { return path_; }
+  const std::string& file_path() const { return file_; }
   /// How long a writer waits for another process's write to finish (default 60 s).
   void set_lock_timeout(double seconds) { lock_timeout_seconds_ = seconds; }
 
@@ -79,7 +82,7 @@ class ResultsStore {
 
  private:
   std::string path_;
-  std::string file_;  // the file read and written (path_ itself)
+  std::string file_;
   std::string lock_path_;
   double lock_timeout_seconds_ = 60;
 };

@@ -257,6 +257,35 @@ TEST(ResultsStore, ReadingAMissingStoreCreatesNothing) {
   EXPECT_TRUE(ResultsStore(flat, OpenMode::existing).run_ids().empty());
 }
 
+TEST(ResultsStore, ASymlinkedStoreStaysALinkAndItsTargetIsWritten) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("data"));
+  std::filesystem::create_directories(dir.file("links"));
+  const std::string target = dir.file("data/results.h5");
+  const std::string link = dir.file("links/results.h5");
+  std::filesystem::create_symlink("../data/results.h5", link);  // relative, and dangling until created
+  {
+    ResultsStore store(link);
+    EXPECT_EQ(store.path(), link);
+    EXPECT_EQ(store.file_path(), dir.file("links/../data/results.h5"));
+    complete_run(store, 0);
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(target)));
+  EXPECT_TRUE(std::filesystem::exists(target + ".lock"));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(link + ".lock")));
+  ResultsStore via_link(link);
+  complete_run(via_link, 1);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(ResultsStore(target).run_ids(), (std::vector<std::string>{run_id_of(0), run_id_of(1)}));
+  // A link to a missing file, opened for reading: the error names both.
+  const std::string dangling = dir.file("links/gone.h5");
+  std::filesystem::create_symlink("../data/gone.h5", dangling);
+  EXPECT_EQ(error_text([&] { ResultsStore store(dangling, OpenMode::existing); }),
+            "no results store '" + dangling + "' (a link to '" + dir.file("links/../data/gone.h5") +
+                "'): no such file. Check the path; reading a store never creates one");
+}
+
 TEST(ResultsStore, ConcurrentWritersInSeveralProcessesAllLand) {
   ScratchDir dir;
   const std::string path = dir.file("results.h5");
