@@ -353,7 +353,8 @@ void ResultsStore::fail_run(const std::string& run_id, const std::string& error)
       }
       H5::Group runs = runs_group(file);
       H5::Group run = previous ? runs.openGroup(run_id) : runs.createGroup(run_id);
-      h5::write_string_attr(run, schema::kErrorAttr, error);
+      // An error message may quote damaged input verbatim; it is stored escaped, never refused.
+      h5::write_string_attr(run, schema::kErrorAttr, h5::escape_invalid_utf8(error));
       h5::write_string_attr(run, schema::kFinishedAttr, utc_now_iso8601());
       h5::write_string_attr(run, schema::kStatusAttr, run_status_name(RunStatus::failed));
     });

@@ -65,8 +65,8 @@ class ResultsStore {
   /// record.status is not read. Throws abq::Error when the run was not begun or is not running.
   void finish_run(const RunRecord& record);
 
-  /// Marks a run failed with `error` and `finished` = now, creating its group when begin_run never
-  /// ran. Throws abq::Error for a complete run (a
+  /// Marks a run failed with `error` (bytes that are not UTF-8 escaped as \xNN) and `finished` =
+  /// now, creating its group when begin_run never ran. Throws abq::Error for a complete run (a
   /// complete result is never downgraded).
   void fail_run(const std::string& run_id, const std::string& error);
 

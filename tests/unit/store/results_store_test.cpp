@@ -286,6 +286,30 @@ TEST(ResultsStore, ASymlinkedStoreStaysALinkAndItsTargetIsWritten) {
                 "'): no such file. Check the path; reading a store never creates one");
 }
 
+TEST(ResultsStore, StringsThatAreNotUtf8AreRefusedNamingTheField) {
+  ScratchDir dir;
+  ResultsStore store(dir.file("results.h5"));
+  const std::string before = read_bytes(store.path());
+  EXPECT_EQ(error_text([&] { store.begin_run("a", {{"name", "caf\xe9"}}); }),
+            "beginning run 'a' in results store '" + store.path() +
+                "'\n  the value of attribute 'name' is not valid UTF-8: byte 0xe9 at offset 3; results store "
+                "strings are UTF-8 (Python readers decode them), so fix the source text or re-encode it as UTF-8");
+  EXPECT_EQ(read_bytes(store.path()), before);
+  store.begin_run("a", {{"name", "caf\xc3\xa9"}});  // the same word in UTF-8
+  RunRecord record;
+  record.run_id = "a";
+  Table examples;
+  examples.add_strings("answer", {"fine", "bad \xff"});
+  record.tables.emplace("examples", examples);
+  EXPECT_NE(error_text([&] { store.finish_run(record); })
+                .find("table 'examples' column 'answer' row 1 is not valid UTF-8: byte 0xff at offset 4"),
+            std::string::npos);
+  EXPECT_EQ(store.status("a"), RunStatus::running);
+  // A failure message may quote damaged input: it is stored, escaped.
+  store.fail_run("a", "bad token '\xff\xfe' in tokenizer.json");
+  EXPECT_EQ(store.read_run("a").attributes.at("error"), "bad token '\\xff\\xfe' in tokenizer.json");
+}
+
 TEST(ResultsStore, ConcurrentWritersInSeveralProcessesAllLand) {
   ScratchDir dir;
   const std::string path = dir.file("results.h5");
