@@ -14,6 +14,7 @@
 #include "framework/store/memory_file.h"
 #include "framework/store/parse_in_child.h"
 #include "framework/store/provenance.h"
+#include "framework/store/run_owner.h"
 #include "framework/store/store_seal.h"
 
 namespace abq::store {
@@ -137,6 +138,13 @@ std::optional<RunStatus> run_status_in(const H5::H5File& file, const std::string
   return parse_run_status(*text);
 }
 
+bool is_owner_attribute(const std::string& key) {
+  for (const char* const* name = owner_attribute_names(); *name != nullptr; ++name) {
+    if (key == *name) return true;
+  }
+  return false;
+}
+
 void write_caller_attributes(H5::Group& run, const std::map<std::string, std::string>& attributes) {
   for (const auto& [key, value] : attributes) {
     if (key.empty()) throw Error("run attribute names must not be empty");
@@ -144,8 +152,60 @@ void write_caller_attributes(H5::Group& run, const std::map<std::string, std::st
       throw Error(cat("run attribute '", key, "' is set by the store; pass the status through ",
                       "begin_run / finish_run / fail_run instead"));
     }
+    if (is_owner_attribute(key)) {
+      throw Error(cat("run attribute '", key, "' is set by the store: begin_run records the process that ",
+                      "holds the run"));
+    }
     h5::write_string_attr(run, key, value);
   }
+}
+
+void write_owner(H5::Group& run) {
+  for (const auto& [key, value] : owner_attributes(this_process_owner())) h5::write_string_attr(run, key, value);
+}
+
+// The owner recorded in a run and what is known of it; nullopt for runs without one.
+std::optional<std::pair<RunOwner, OwnerState>> recorded_owner(const H5::Group& run,
+                                                             std::map<std::string, std::string>* attributes) {
+  *attributes = h5::read_attrs_as_strings(run);
+  std::optional<RunOwner> owner = owner_from_attributes(*attributes);
+  if (!owner) return std::nullopt;
+  return std::make_pair(*owner, owner_state(*owner));
+}
+
+std::string started_of(const std::map<std::string, std::string>& attributes) {
+  auto it = attributes.find(schema::kStartedAttr);
+  return it == attributes.end() ? "" : it->second;
+}
+
+// A running run may be taken over (begin_run) or marked failed by another process only when its
+// owner is dead; `action` says what was refused.
+void refuse_if_held_by_another_process(const H5::Group& run, const std::string& run_id, const std::string& action) {
+  std::map<std::string, std::string> attributes;
+  auto owner = recorded_owner(run, &attributes);
+  if (!owner) return;  // begun before owners were recorded: nothing can be checked
+  const std::string who = describe_owner(owner->first, started_of(attributes));
+  if (owner->second == OwnerState::alive) {
+    throw Error(cat("run '", run_id, "' is in progress in ", who, "; a run held by a live process is never ",
+                    action, ". Wait for it to finish (abq run skips a complete run), or stop that process ",
+                    "and run again to resume it"));
+  }
+  if (owner->second == OwnerState::other_host) {
+    throw Error(cat("run '", run_id, "' is running in ", who, ", and from host '", this_process_owner().host,
+                    "' abq cannot tell whether that process is alive, so the run is not ", action,
+                    ". Run again on host ", owner->first.host, " (where a dead owner's run is resumed), ",
+                    "or wait for it to finish"));
+  }
+}
+
+// finish_run and write_table extend a run only for the process that began it.
+void require_this_process_owns(const H5::Group& run, const std::string& run_id) {
+  std::map<std::string, std::string> attributes;
+  auto owner = recorded_owner(run, &attributes);
+  if (!owner || owner->second == OwnerState::this_process) return;
+  throw Error(cat("run '", run_id, "' is held by ", describe_owner(owner->first, started_of(attributes)),
+                  ", not by this process (", this_process_owner().pid, "); only the process that began a run ",
+                  "may extend or finish it"));
 }
 
 RunRecord read_run_in(const H5::H5File& file, const std::string& run_id) {
@@ -296,9 +356,11 @@ void ResultsStore::begin_run(const std::string& run_id, const std::map<std::stri
                         "(skip it, or change the config so that it gets a new run id)"));
       }
       H5::Group runs = runs_group(file);
+      if (previous == RunStatus::running) refuse_if_held_by_another_process(runs.openGroup(run_id), run_id, "taken over");
       if (previous) runs.unlink(run_id);  // incomplete: start over with a fresh group
       H5::Group run = runs.createGroup(run_id);
       write_caller_attributes(run, attributes);
+      write_owner(run);
       h5::write_string_attr(run, schema::kStatusAttr, run_status_name(RunStatus::running));
       if (!attributes.count(schema::kStartedAttr)) {
         h5::write_string_attr(run, schema::kStartedAttr, utc_now_iso8601());
@@ -328,6 +390,7 @@ void ResultsStore::finish_run(const RunRecord& record) {
                         "; finish_run needs a running run (call begin_run first)"));
       }
       H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(record.run_id);
+      require_this_process_owns(run, record.run_id);
       write_caller_attributes(run, record.attributes);
       h5::write_table(run, schema::kMetricsTable, metrics);
       h5::write_table(run, schema::kSitesTable, sites);
@@ -353,6 +416,7 @@ void ResultsStore::fail_run(const std::string& run_id, const std::string& error)
       }
       H5::Group runs = runs_group(file);
       H5::Group run = previous ? runs.openGroup(run_id) : runs.createGroup(run_id);
+      if (previous == RunStatus::running) refuse_if_held_by_another_process(run, run_id, "marked failed");
       // An error message may quote damaged input verbatim; it is stored escaped, never refused.
       h5::write_string_attr(run, schema::kErrorAttr, h5::escape_invalid_utf8(error));
       h5::write_string_attr(run, schema::kFinishedAttr, utc_now_iso8601());
@@ -375,6 +439,7 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
                         "; tables can only be added to a running run"));
       }
       H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(run_id);
+      require_this_process_owns(run, run_id);
       h5::write_table(run, name, table);
     });
   });

@@ -55,19 +55,22 @@ class ResultsStore {
   /// nullopt when the store has no run `run_id`.
   std::optional<RunStatus> status(const std::string& run_id) const;
 
-  /// Records a new run with status running and `started` = now (unless `attributes` has one).
-  /// Replaces an incomplete (running / failed) run with the same id, tables included; throws
-  /// abq::Error for a complete one. `attributes` may not contain `status`.
+  /// Records a new run with status running, `started` = now (unless `attributes` has one) and the
+  /// calling process as its owner (run_owner.h). Replaces a failed run, or a running one whose
+  /// owner is dead, with the same id, tables included; throws abq::Error for a complete run and
+  /// for a running one held by a live process (or one on another host). `attributes` may not
+  /// contain `status` or `owner_*`.
   void begin_run(const std::string& run_id, const std::map<std::string, std::string>& attributes);
 
   /// Completes a running run: adds record.attributes, writes metrics / sites / timings and
   /// record.tables, removes `error`, sets status complete and `finished` = now (unless given).
-  /// record.status is not read. Throws abq::Error when the run was not begun or is not running.
+  /// record.status is not read. Throws abq::Error when the run was not begun, is not running, or
+  /// was begun by another process.
   void finish_run(const RunRecord& record);
 
   /// Marks a run failed with `error` (bytes that are not UTF-8 escaped as \xNN) and `finished` =
   /// now, creating its group when begin_run never ran. Throws abq::Error for a complete run (a
-  /// complete result is never downgraded).
+  /// complete result is never downgraded) and for a running one held by another live process.
   void fail_run(const std::string& run_id, const std::string& error);
 
   /// Writes (or replaces) an extra table of a running run, e.g. per-example records written before
