@@ -5,7 +5,9 @@
 // exception. Sealed stores (as written now) must report every flip as damage, and a write to a
 // mutant must leave its bytes unchanged. Unsealed stores (as written before seals) go through
 // HDF5 itself, which cannot detect a changed string, so a different read is tallied there, not
-// failed. Expected outcome: by construction (the property under test), not from a reference.
+// failed; the child-process check behind it catches crashes and hangs but not a parse that
+// silently corrupts memory (parse_in_child.h), so only the sealed case is a guarantee at any
+// size. Expected outcome: by construction (the property under test), not from a reference.
 // ABQ_FUZZ_ITERS (default 300) sets the mutants per format, ABQ_FUZZ_SEED (default 20261203) the
 // seed; the large run is `ABQ_FUZZ_ITERS=10000 store_test --gtest_filter='StoreFuzz.*'`.
 #include <gtest/gtest.h>
