@@ -33,7 +33,7 @@ int cmd_show(const Args& args) {
   if (!parse_args("show", "RESULTS.h5 [--run GLOB] [--metric GLOB] [--dataset GLOB]", args, options, values, "file"))
     return kExitOk;
 
-  store::ResultsStore results(file);
+  store::ResultsStore results(file, store::OpenMode::existing);  // a reading command creates nothing
   std::vector<store::RunRecord> runs;
   for (auto& r : results.read_all())
     if (glob(run_glob, pipeline::run_attribute(r, "name"))) runs.push_back(std::move(r));

@@ -288,7 +288,15 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
     } catch (const std::exception& e) {
       // One failed run must not lose the others: record it and go on.
       log_message(LogLevel::error, cat(label, " failed:\n", e.what()));
-      results.fail_run(spec.run_id, e.what());
+      try {
+        results.fail_run(spec.run_id, e.what());
+      } catch (const Error& store_error) {
+        // Typically the disk that made finish_run fail: say both, and what the store now holds.
+        throw Error(cat(label, " failed, and recording the failure failed too, so the run stays `running` in ",
+                        summary.results_path, " (the next abq run resumes it; earlier runs are intact).\n",
+                        "the run failed with: ", e.what(), "\nrecording the failure failed with: ",
+                        store_error.what()));
+      }
       ++summary.failed;
     }
   }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -70,6 +71,14 @@ void fsync_path(const std::string& path, int flags) {
   if (::fsync(fd.fd) != 0) throw Error(cat("cannot fsync '", path, "': ", errno_text()));
 }
 
+// fsyncs the folder holding `path`. Syncing the folder makes a rename survive a power loss too;
+// some file systems refuse to fsync a directory, and reporting that as a failed write would
+// mislead the caller about a change that has happened, so it is best effort.
+void sync_parent_directory(const std::string& path) {
+  Fd dir{::open(parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd >= 0) ::fsync(dir.fd);
+}
+
 }  // namespace
 
 FileLock::FileLock(const std::string& lock_path, double timeout_seconds) {
@@ -119,11 +128,67 @@ void replace_file_atomically(const std::string& path, const std::function<void(c
     ::unlink(temp_path.c_str());
     throw;
   }
-  // The new file is in place. Syncing the directory makes the rename survive a power loss too;
-  // some file systems refuse to fsync a directory, and reporting that as a failed write would
-  // mislead the caller about a change that has happened, so it is best effort.
-  Fd dir{::open(parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd >= 0) ::fsync(dir.fd);
+  sync_parent_directory(path);
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  const std::string temp_path = path + ".tmp";
+  try {
+    mode_t mode = 0644;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) {
+      mode = info.st_mode & 0777;
+    } else if (errno != ENOENT) {
+      throw Error(cat("cannot stat '", path, "': ", errno_text()));
+    }
+    {
+      Fd out{::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)};
+      if (out.fd < 0) throw Error(cat("cannot create '", temp_path, "': ", errno_text()));
+      write_all(out.fd, bytes.data(), bytes.size(), temp_path);
+      // A full disk may only show at fsync (delayed allocation) or close (network file systems).
+      if (::fsync(out.fd) != 0) throw Error(cat("cannot fsync '", temp_path, "': ", errno_text()));
+      const int fd = out.fd;
+      out.fd = -1;
+      if (::close(fd) != 0) throw Error(cat("cannot close '", temp_path, "': ", errno_text()));
+    }
+    if (::rename(temp_path.c_str(), path.c_str()) != 0) {
+      throw Error(cat("cannot rename '", temp_path, "' to '", path, "': ", errno_text()));
+    }
+  } catch (...) {
+    ::unlink(temp_path.c_str());
+    throw;
+  }
+  sync_parent_directory(path);
+}
+
+std::string read_whole_file(const std::string& path) {
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw Error(cat("cannot open '", path, "' for reading: ", errno_text()));
+  std::string bytes;
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    const ssize_t n = ::read(in.fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(cat("cannot read '", path, "': ", errno_text()));
+    }
+    if (n == 0) break;
+    bytes.append(buffer.data(), static_cast<size_t>(n));
+  }
+  return bytes;
+}
+
+std::string resolve_symlinks(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path current = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(current, ec))) return current.string();
+    fs::path target = fs::read_symlink(current, ec);
+    if (ec) throw Error(cat("cannot read the symbolic link '", current.string(), "': ", ec.message()));
+    current = target.is_absolute() ? target : current.parent_path() / target;
+  }
+  throw Error(cat("'", path, "' is a chain of more than 40 symbolic links (a loop?)"));
 }
 
 }  // namespace abq::store

@@ -33,4 +33,18 @@ class FileLock {
 /// untouched and the exception propagates.
 void replace_file_atomically(const std::string& path, const std::function<void(const std::string&)>& edit);
 
+/// Replaces `path` atomically by `bytes` (written to `<path>.tmp`, fsynced, renamed over `path`),
+/// keeping the permission bits of an existing `path`. The caller must hold the FileLock for `path`.
+/// When a write fails (a full disk, an I/O error), temp_path is removed, `path` is untouched and
+/// abq::Error names the file and the failed call.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+/// The whole contents of `path`; abq::Error naming `path` and the failed call when it cannot be read.
+std::string read_whole_file(const std::string& path);
+
+/// The file `path` finally names after following symbolic links (at most 40, relative links from
+/// the link's own folder); `path` itself when it is no link. The target need not exist yet.
+/// rename() replaces a link, not its target, so writers must resolve first.
+std::string resolve_symlinks(const std::string& path);
+
 }  // namespace abq::store

@@ -1,6 +1,7 @@
 #include "framework/store/hdf5_io.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -35,6 +36,75 @@ herr_t remember_stack(hid_t stack, void*) {
   }
   return 0;
 }
+
+// Offset of the first byte that breaks well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF) or is a NUL (an HDF5 string ends there, so the rest would be
+// lost without a word); npos when the text is fine.
+size_t first_bad_utf8_byte(const char* text, size_t n) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text);
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t extra = 0;
+    unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + extra >= n) return i;  // truncated sequence
+    for (size_t k = 1; k <= extra; ++k) {
+      const unsigned char lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF;
+      if (p[i + k] < lo || p[i + k] > hi) return i;
+    }
+    i += extra + 1;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+void check_utf8(const std::string& text, const std::string& what) {
+  const size_t bad = first_bad_utf8_byte(text.data(), text.size());
+  if (bad == std::string::npos) return;
+  const unsigned byte = static_cast<unsigned char>(text[bad]);
+  char hex[8];
+  std::snprintf(hex, sizeof(hex), "0x%02x", byte);
+  throw Error(cat(what, " is not valid UTF-8: ", byte == 0 ? "a NUL byte" : cat("byte ", hex), " at offset ", bad,
+                  "; results store strings are UTF-8 (Python readers decode them), so fix the source text",
+                  byte == 0 ? "" : " or re-encode it as UTF-8"));
+}
+
+std::string escape_invalid_utf8(const std::string& text) {
+  std::string out;
+  size_t from = 0;
+  while (from < text.size()) {
+    const size_t bad = first_bad_utf8_byte(text.data() + from, text.size() - from);
+    if (bad == std::string::npos) break;
+    out.append(text, from, bad);
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(text[from + bad]));
+    out += hex;
+    from += bad + 1;
+  }
+  out.append(text, from, std::string::npos);
+  return out;
+}
+
+namespace {
 
 H5::StrType vlen_utf8() {
   H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
@@ -76,6 +146,8 @@ void remove_attr(H5::H5Object& object, const std::string& name) {
 }
 
 void write_string_attr(H5::H5Object& object, const std::string& name, const std::string& value) {
+  check_utf8(name, "attribute name '" + name + "'");
+  check_utf8(value, "the value of attribute '" + name + "'");
   remove_attr(object, name);
   H5::StrType type = vlen_utf8();
   H5::Attribute attr = object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
@@ -163,6 +235,15 @@ void write_table(H5::Group& group, const std::string& name, const Table& table) 
   const auto& columns = table.columns();
   if (columns.empty()) throw Error(cat("table '", name, "' has no columns"));
   const size_t rows = table.rows();
+  check_utf8(name, "table name '" + name + "'");
+  for (const auto& column : columns) {
+    check_utf8(column.name, cat("the name of column '", column.name, "' of table '", name, "'"));
+    if (const auto* texts = std::get_if<std::vector<std::string>>(&column.values)) {
+      for (size_t r = 0; r < texts->size(); ++r) {
+        check_utf8((*texts)[r], cat("table '", name, "' column '", column.name, "' row ", r));
+      }
+    }
+  }
   const size_t row_bytes = 8 * columns.size();
   H5::CompType memory_type(row_bytes);
   H5::StrType string_type = vlen_utf8();

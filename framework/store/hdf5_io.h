@@ -31,7 +31,15 @@ Error hdf5_error(const std::string& what);
 /// the store locks `<path>.lock` itself and never writes a file another process reads.
 H5::FileAccPropList file_access();
 
-/// Variable-length UTF-8 string attributes (scalar). write replaces an existing attribute.
+/// Throws abq::Error "<what> is not valid UTF-8: byte 0x.. at offset N ..." for text that is not
+/// well-formed UTF-8 or holds a NUL byte (where HDF5 would silently cut the string).
+void check_utf8(const std::string& text, const std::string& what);
+/// `text` with every byte check_utf8 would refuse written as "\xNN" (for messages that may quote
+/// damaged input and must be stored anyway).
+std::string escape_invalid_utf8(const std::string& text);
+
+/// Variable-length UTF-8 string attributes (scalar). write replaces an existing attribute; it
+/// refuses a name or value that is not valid UTF-8 (check_utf8) before touching the object.
 void write_string_attr(H5::H5Object& object, const std::string& name, const std::string& value);
 std::optional<std::string> read_string_attr(const H5::H5Object& object, const std::string& name);
 /// Every attribute of `object` as text; numeric scalars are formatted, other kinds throw.
@@ -43,7 +51,9 @@ void write_int_attr(H5::H5Object& object, const std::string& name, int64_t value
 std::optional<int64_t> read_int_attr(const H5::H5Object& object, const std::string& name);
 
 /// Writes `table` as a 1-D compound dataset `name` in `group` (replacing one of that name):
-/// strings -> vlen UTF-8, f64 -> IEEE f64, i64 / i32 -> signed 64 / 32-bit.
+/// strings -> vlen UTF-8, f64 -> IEEE f64, i64 / i32 -> signed 64 / 32-bit. Every string (names
+/// included) is checked with check_utf8 before `group` is touched; the error names table, column
+/// and row.
 void write_table(H5::Group& group, const std::string& name, const Table& table);
 /// Reads a 1-D compound dataset back; accepts vlen or fixed strings, any float (-> f64), integers
 /// of <= 4 bytes (-> i32) or 8 bytes (-> i64). Throws abq::Error for other member types.

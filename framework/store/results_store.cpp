@@ -11,7 +11,11 @@
 #include "framework/core/error.h"
 #include "framework/store/atomic_file.h"
 #include "framework/store/hdf5_io.h"
+#include "framework/store/memory_file.h"
+#include "framework/store/parse_in_child.h"
 #include "framework/store/provenance.h"
+#include "framework/store/run_owner.h"
+#include "framework/store/store_seal.h"
 
 namespace abq::store {
 namespace {
@@ -23,33 +27,67 @@ bool file_exists(const std::string& path) {
   throw Error(cat("cannot stat results store '", path, "': ", std::strerror(errno)));
 }
 
-// > 0 when the file carries HDF5's signature (at offset 0 or after a user block), 0 when it does
-// not, < 0 when it cannot be read.
-htri_t has_hdf5_signature(const std::string& path) {
-#if H5_VERSION_GE(1, 12, 0)
-  return H5Fis_accessible(path.c_str(), H5P_DEFAULT);
-#else
-  return H5Fis_hdf5(path.c_str());
-#endif
+// HDF5's signature sits at offset 0, or after a user block at 512, 1024, 2048, ...
+bool has_hdf5_signature(const std::string& bytes) {
+  static const char kSignature[] = "\x89HDF\r\n\x1a\n";
+  for (size_t offset = 0; offset + 8 <= bytes.size(); offset = offset == 0 ? 512 : offset * 2) {
+    if (bytes.compare(offset, 8, kSignature, 8) == 0) return true;
+  }
+  return false;
 }
 
-// Opens `file_path` (the store itself, or its temporary copy during a write) and checks that it
-// is an abq store this build can read. Every message names `display_path`, the store's path.
-H5::H5File open_checked(const std::string& file_path, unsigned flags, const std::string& display_path) {
-  const htri_t signature = has_hdf5_signature(file_path);
-  if (signature < 0) {
-    throw h5::hdf5_error(cat("cannot read results store '", display_path, "'"));
+RunRecord read_run_in(const H5::H5File& file, const std::string& run_id);
+
+// Opens `image` and reads every run, as a store read would. Returns HDF5's error text when HDF5
+// cannot parse it, empty otherwise: a run that parses but breaks the schema is no hazard, and the
+// caller's own read reports it.
+std::string parse_whole_store(const std::string& image) {
+  try {
+    h5::MemoryFile parsed = h5::MemoryFile::open(image, /*writable=*/false);
+    if (!parsed.file().nameExists(schema::kRunsGroup)) return "";
+    H5::Group runs = parsed.file().openGroup(schema::kRunsGroup);
+    for (hsize_t i = 0, n = runs.getNumObjs(); i < n; ++i) {
+      try {
+        read_run_in(parsed.file(), runs.getObjnameByIdx(i));
+      } catch (const Error&) {
+      }
+    }
+  } catch (const H5::Exception& e) {
+    return h5::hdf5_error("HDF5 cannot read it", e).message();
   }
-  if (signature == 0) {
+  return "";
+}
+
+// Opens the bytes of a store file in memory and checks that they are an abq store this build can
+// read: the seal first (store_seal.h), then HDF5's signature, then the schema attributes. Every
+// message names `display_path`, the store's path as the user gave it.
+h5::MemoryFile open_store_bytes(std::string bytes, const std::string& display_path, bool writable) {
+  UnsealedBytes content = unseal_store_bytes(std::move(bytes), display_path);
+  if (!has_hdf5_signature(content.hdf5)) {
     throw Error(cat("'", display_path, "' is not an HDF5 file (no HDF5 signature); expected an abq ",
                     "results store. Move it away or choose another results path; abq never overwrites it"));
   }
-  H5::H5File file;
+  if (!content.sealed) {
+    // Nothing vouches for these bytes, so HDF5 meets them first in a child process.
+    std::string failure;
+    try {
+      failure = parse_in_child([&] { return parse_whole_store(content.hdf5); }, 30);
+    } catch (const Error& e) {
+      failure = e.message();
+    }
+    if (!failure.empty()) {
+      for (size_t at; (at = failure.find("\n  ")) != std::string::npos;) failure.replace(at, 3, ": ");
+      throw damaged_store_error(display_path, cat("it has no seal (it was written before abq sealed its stores), ",
+                                                  "and reading it failed: ", failure));
+    }
+  }
+  std::optional<h5::MemoryFile> opened;
   try {
-    file = H5::H5File(file_path, flags, H5::FileCreatPropList::DEFAULT, h5::file_access());
+    opened.emplace(h5::MemoryFile::open(content.hdf5, writable));
   } catch (const H5::Exception& e) {
     throw h5::hdf5_error(cat("cannot open results store '", display_path, "' (damaged or truncated?)"), e);
   }
+  H5::H5File& file = opened->file();
   std::optional<int64_t> version;
   try {
     version = h5::read_int_attr(file, schema::kSchemaVersionAttr);
@@ -69,7 +107,19 @@ H5::H5File open_checked(const std::string& file_path, unsigned flags, const std:
     throw Error(cat("results store '", display_path, "' has invalid schema_version ", *version,
                     "; expected 1..", kSchemaVersion));
   }
-  return file;
+  return std::move(*opened);
+}
+
+// Reads the store file `file_path` whole (one consistent version even while writers rename new
+// versions over it) and opens it in memory.
+h5::MemoryFile open_store(const std::string& file_path, const std::string& display_path, bool writable) {
+  std::string bytes;
+  try {
+    bytes = read_whole_file(file_path);
+  } catch (Error& e) {
+    throw e.with_context(cat("cannot read results store '", display_path, "'"));
+  }
+  return open_store_bytes(std::move(bytes), display_path, writable);
 }
 
 // The runs group, created on demand when writing.
@@ -88,6 +138,13 @@ std::optional<RunStatus> run_status_in(const H5::H5File& file, const std::string
   return parse_run_status(*text);
 }
 
+bool is_owner_attribute(const std::string& key) {
+  for (const char* const* name = owner_attribute_names(); *name != nullptr; ++name) {
+    if (key == *name) return true;
+  }
+  return false;
+}
+
 void write_caller_attributes(H5::Group& run, const std::map<std::string, std::string>& attributes) {
   for (const auto& [key, value] : attributes) {
     if (key.empty()) throw Error("run attribute names must not be empty");
@@ -95,8 +152,60 @@ void write_caller_attributes(H5::Group& run, const std::map<std::string, std::st
       throw Error(cat("run attribute '", key, "' is set by the store; pass the status through ",
                       "begin_run / finish_run / fail_run instead"));
     }
+    if (is_owner_attribute(key)) {
+      throw Error(cat("run attribute '", key, "' is set by the store: begin_run records the process that ",
+                      "holds the run"));
+    }
     h5::write_string_attr(run, key, value);
   }
+}
+
+void write_owner(H5::Group& run) {
+  for (const auto& [key, value] : owner_attributes(this_process_owner())) h5::write_string_attr(run, key, value);
+}
+
+// The owner recorded in a run and what is known of it; nullopt for runs without one.
+std::optional<std::pair<RunOwner, OwnerState>> recorded_owner(const H5::Group& run,
+                                                             std::map<std::string, std::string>* attributes) {
+  *attributes = h5::read_attrs_as_strings(run);
+  std::optional<RunOwner> owner = owner_from_attributes(*attributes);
+  if (!owner) return std::nullopt;
+  return std::make_pair(*owner, owner_state(*owner));
+}
+
+std::string started_of(const std::map<std::string, std::string>& attributes) {
+  auto it = attributes.find(schema::kStartedAttr);
+  return it == attributes.end() ? "" : it->second;
+}
+
+// A running run may be taken over (begin_run) or marked failed by another process only when its
+// owner is dead; `action` says what was refused.
+void refuse_if_held_by_another_process(const H5::Group& run, const std::string& run_id, const std::string& action) {
+  std::map<std::string, std::string> attributes;
+  auto owner = recorded_owner(run, &attributes);
+  if (!owner) return;  // begun before owners were recorded: nothing can be checked
+  const std::string who = describe_owner(owner->first, started_of(attributes));
+  if (owner->second == OwnerState::alive) {
+    throw Error(cat("run '", run_id, "' is in progress in ", who, "; a run held by a live process is never ",
+                    action, ". Wait for it to finish (abq run skips a complete run), or stop that process ",
+                    "and run again to resume it"));
+  }
+  if (owner->second == OwnerState::other_host) {
+    throw Error(cat("run '", run_id, "' is running in ", who, ", and from host '", this_process_owner().host,
+                    "' abq cannot tell whether that process is alive, so the run is not ", action,
+                    ". Run again on host ", owner->first.host, " (where a dead owner's run is resumed), ",
+                    "or wait for it to finish"));
+  }
+}
+
+// finish_run and write_table extend a run only for the process that began it.
+void require_this_process_owns(const H5::Group& run, const std::string& run_id) {
+  std::map<std::string, std::string> attributes;
+  auto owner = recorded_owner(run, &attributes);
+  if (!owner || owner->second == OwnerState::this_process) return;
+  throw Error(cat("run '", run_id, "' is held by ", describe_owner(owner->first, started_of(attributes)),
+                  ", not by this process (", this_process_owner().pid, "); only the process that began a run ",
+                  "may extend or finish it"));
 }
 
 RunRecord read_run_in(const H5::H5File& file, const std::string& run_id) {
@@ -136,6 +245,26 @@ RunRecord read_run_in(const H5::H5File& file, const std::string& run_id) {
   return record;
 }
 
+// Every run must read back before a write adds to the store: a write never builds on (or hides)
+// a damaged record.
+void verify_every_run(const H5::H5File& file, const std::string& display_path) {
+  if (!file.nameExists(schema::kRunsGroup)) return;
+  H5::Group runs = file.openGroup(schema::kRunsGroup);
+  const hsize_t count = runs.getNumObjs();
+  for (hsize_t i = 0; i < count; ++i) {
+    const std::string id = runs.getObjnameByIdx(i);
+    try {
+      read_run_in(file, id);
+    } catch (const H5::Exception& e) {
+      throw damaged_store_error(display_path, h5::hdf5_error(cat("its run '", id, "' cannot be read"), e).message());
+    } catch (const Error& e) {
+      std::string detail = e.what();
+      for (size_t at; (at = detail.find("\n  ")) != std::string::npos;) detail.replace(at, 3, ": ");
+      throw damaged_store_error(display_path, cat("its run '", id, "' is malformed (", detail, ")"));
+    }
+  }
+}
+
 }  // namespace
 
 // Every public operation runs through here: serialise HDF5 use in this process, route HDF5 errors
@@ -155,43 +284,54 @@ auto store_op(const std::string& path, const std::string& what, Body&& body) {
 
 namespace {
 
-// Runs `edit` on a writable copy of the store under the writer lock, then swaps it in atomically.
-void mutate(const std::string& path, const std::string& lock_path, double timeout,
-            const std::function<void(H5::H5File&)>& edit) {
+// Runs `edit` on an in-memory copy of the store under the writer lock, then writes the sealed
+// result over the file atomically. The store is checked whole first (seal, schema, every run), so
+// a damaged store is refused and left as it is; a failed write (full disk) leaves it as it was.
+void mutate(const std::string& file_path, const std::string& display_path, const std::string& lock_path,
+            double timeout, const std::function<void(H5::H5File&)>& edit) {
   FileLock lock(lock_path, timeout);
-  replace_file_atomically(path, [&](const std::string& temp_path) {
-    H5::H5File file = open_checked(temp_path, H5F_ACC_RDWR, path);
-    edit(file);
-    file.close();
-  });
+  h5::MemoryFile image = open_store(file_path, display_path, /*writable=*/true);
+  verify_every_run(image.file(), display_path);
+  edit(image.file());
+  write_file_atomically(file_path, seal_store_bytes(image.image()));
+}
+
+// A new store: schema attributes and an empty runs group.
+void create_store(const std::string& file_path) {
+  h5::MemoryFile image = h5::MemoryFile::create();
+  h5::write_int_attr(image.file(), schema::kSchemaVersionAttr, kSchemaVersion);
+  h5::write_string_attr(image.file(), schema::kCreatedByAttr, "abq " + abq_version());
+  image.file().createGroup(schema::kRunsGroup);
+  write_file_atomically(file_path, seal_store_bytes(image.image()));
 }
 
 }  // namespace
 
-ResultsStore::ResultsStore(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {
+ResultsStore::ResultsStore(std::string path, OpenMode mode) : path_(std::move(path)) {
   if (path_.empty()) throw Error("results store path is empty");
+  file_ = resolve_symlinks(path_);
+  lock_path_ = file_ + ".lock";
   std::lock_guard<std::recursive_mutex> guard(h5::hdf5_mutex());
   h5::install_error_handler();
   try {
-    const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
-    if (!parent.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(parent, ec);
-      if (ec) throw Error(cat("cannot create directory '", parent.string(), "': ", ec.message()));
-    }
-    if (!file_exists(path_)) {
-      FileLock lock(lock_path_, lock_timeout_seconds_);
-      if (!file_exists(path_)) {  // another process may have created it while we waited
-        replace_file_atomically(path_, [&](const std::string& temp_path) {
-          H5::H5File file(temp_path, H5F_ACC_EXCL, H5::FileCreatPropList::DEFAULT, h5::file_access());
-          h5::write_int_attr(file, schema::kSchemaVersionAttr, kSchemaVersion);
-          h5::write_string_attr(file, schema::kCreatedByAttr, "abq " + abq_version());
-          file.createGroup(schema::kRunsGroup);
-          file.close();
-        });
+    if (mode == OpenMode::existing) {
+      if (!file_exists(file_)) {
+        throw Error(cat("no results store '", path_, "'", file_ == path_ ? "" : cat(" (a link to '", file_, "')"),
+                        ": no such file. Check the path; reading a store never creates one"));
+      }
+    } else {
+      const std::filesystem::path parent = std::filesystem::path(file_).parent_path();
+      if (!parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) throw Error(cat("cannot create directory '", parent.string(), "': ", ec.message()));
+      }
+      if (!file_exists(file_)) {
+        FileLock lock(lock_path_, lock_timeout_seconds_);
+        if (!file_exists(file_)) create_store(file_);  // another process may have created it while we waited
       }
     }
-    open_checked(path_, H5F_ACC_RDONLY, path_);
+    open_store(file_, path_, /*writable=*/false);
   } catch (const H5::Exception& e) {
     throw h5::hdf5_error(cat("opening results store '", path_, "'"), e);
   }
@@ -200,7 +340,8 @@ ResultsStore::ResultsStore(std::string path) : path_(std::move(path)), lock_path
 std::optional<RunStatus> ResultsStore::status(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("reading the status of run '", run_id, "'"), [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     return run_status_in(file, run_id);
   });
 }
@@ -208,16 +349,18 @@ std::optional<RunStatus> ResultsStore::status(const std::string& run_id) const {
 void ResultsStore::begin_run(const std::string& run_id, const std::map<std::string, std::string>& attributes) {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("beginning run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, run_id);
       if (previous == RunStatus::complete) {
         throw Error(cat("run '", run_id, "' is already complete; a complete run is never replaced ",
                         "(skip it, or change the config so that it gets a new run id)"));
       }
       H5::Group runs = runs_group(file);
+      if (previous == RunStatus::running) refuse_if_held_by_another_process(runs.openGroup(run_id), run_id, "taken over");
       if (previous) runs.unlink(run_id);  // incomplete: start over with a fresh group
       H5::Group run = runs.createGroup(run_id);
       write_caller_attributes(run, attributes);
+      write_owner(run);
       h5::write_string_attr(run, schema::kStatusAttr, run_status_name(RunStatus::running));
       if (!attributes.count(schema::kStartedAttr)) {
         h5::write_string_attr(run, schema::kStartedAttr, utc_now_iso8601());
@@ -239,7 +382,7 @@ void ResultsStore::finish_run(const RunRecord& record) {
   const Table sites = to_table(record.sites);
   const Table timings = to_table(record.timings);
   return store_op(path_, cat("finishing run '", record.run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, record.run_id);
       if (previous != RunStatus::running) {
         throw Error(cat("run '", record.run_id, "' is ",
@@ -247,6 +390,7 @@ void ResultsStore::finish_run(const RunRecord& record) {
                         "; finish_run needs a running run (call begin_run first)"));
       }
       H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(record.run_id);
+      require_this_process_owns(run, record.run_id);
       write_caller_attributes(run, record.attributes);
       h5::write_table(run, schema::kMetricsTable, metrics);
       h5::write_table(run, schema::kSitesTable, sites);
@@ -265,14 +409,16 @@ void ResultsStore::finish_run(const RunRecord& record) {
 void ResultsStore::fail_run(const std::string& run_id, const std::string& error) {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("recording the failure of run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> previous = run_status_in(file, run_id);
       if (previous == RunStatus::complete) {
         throw Error(cat("run '", run_id, "' is complete; it cannot be marked failed"));
       }
       H5::Group runs = runs_group(file);
       H5::Group run = previous ? runs.openGroup(run_id) : runs.createGroup(run_id);
-      h5::write_string_attr(run, schema::kErrorAttr, error);
+      if (previous == RunStatus::running) refuse_if_held_by_another_process(run, run_id, "marked failed");
+      // An error message may quote damaged input verbatim; it is stored escaped, never refused.
+      h5::write_string_attr(run, schema::kErrorAttr, h5::escape_invalid_utf8(error));
       h5::write_string_attr(run, schema::kFinishedAttr, utc_now_iso8601());
       h5::write_string_attr(run, schema::kStatusAttr, run_status_name(RunStatus::failed));
     });
@@ -286,13 +432,14 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
     throw Error(cat("table name '", name, "' is reserved; it is written by finish_run"));
   }
   return store_op(path_, cat("writing table '", name, "' of run '", run_id, "'"), [&] {
-    mutate(path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
       std::optional<RunStatus> current = run_status_in(file, run_id);
       if (current != RunStatus::running) {
         throw Error(cat("run '", run_id, "' is ", current ? run_status_name(*current) : "not in the store",
                         "; tables can only be added to a running run"));
       }
       H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(run_id);
+      require_this_process_owns(run, run_id);
       h5::write_table(run, name, table);
     });
   });
@@ -300,7 +447,8 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
 
 std::vector<std::string> ResultsStore::run_ids() const {
   return store_op(path_, "listing runs", [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     std::vector<std::string> ids;
     if (!file.nameExists(schema::kRunsGroup)) return ids;
     H5::Group runs = file.openGroup(schema::kRunsGroup);
@@ -314,15 +462,17 @@ std::vector<std::string> ResultsStore::run_ids() const {
 RunRecord ResultsStore::read_run(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("reading run '", run_id, "'"), [&] {
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     return read_run_in(file, run_id);
   });
 }
 
 std::vector<RunRecord> ResultsStore::read_all() const {
   return store_op(path_, "reading all runs", [&] {
-    // One open file, so the records come from one consistent version of the store.
-    H5::H5File file = open_checked(path_, H5F_ACC_RDONLY, path_);
+    // One read of the file, so the records come from one consistent version of the store.
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
+    const H5::H5File& file = image.file();
     std::vector<RunRecord> records;
     if (!file.nameExists(schema::kRunsGroup)) return records;
     H5::Group runs = file.openGroup(schema::kRunsGroup);

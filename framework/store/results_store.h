@@ -2,9 +2,12 @@
 // results/README.md). Runs are keyed by run_id, a short hash of the resolved config, which makes
 // sweeps resumable: a complete run is skipped, an incomplete (running / failed) one is redone.
 //
-// Crash safety: every mutation rewrites the file atomically (atomic_file.h), so a writer killed at
-// any moment leaves every earlier run intact and its own run either `running` or absent. Writers
-// in several processes are serialised by a lock file; reads take no lock.
+// Crash safety: every mutation edits an in-memory copy and rewrites the file atomically
+// (memory_file.h, atomic_file.h), so a writer killed at any moment, or one whose write fails (a
+// full disk), leaves every earlier run intact and its own run either `running` or absent. Each
+// file carries a seal (store_seal.h) checked before HDF5 reads it, and a write first checks every
+// run, so a damaged store is refused, never extended. Writers in several processes are
+// serialised by a lock file; reads take no lock.
 #pragma once
 
 #include <map>
@@ -31,32 +34,43 @@ struct RunRecord {
   std::map<std::string, Table> tables;
 };
 
+/// Whether opening a missing store creates it (writers) or is an error (readers: `abq show`).
+enum class OpenMode { create_if_missing, existing };
+
 class ResultsStore {
  public:
-  /// Opens `path`, creating it (and parent directories) when missing. Throws abq::Error naming the
-  /// path when the file is not HDF5, not an abq store, or has a newer schema_version; such a file
-  /// is never modified.
-  explicit ResultsStore(std::string path);
+  /// Opens `path`; with create_if_missing a missing store is created (with parent directories).
+  /// A symbolic link is followed: the lock, the temporary file and the rename all act on the
+  /// file it names, so the link stays a link. Throws abq::Error naming the path when the file is
+  /// missing (OpenMode::existing; nothing is created), not HDF5, not an abq store, damaged (seal or
+  /// structure, see store_seal.h) or has a newer schema_version; such a file is never modified.
+  explicit ResultsStore(std::string path, OpenMode mode = OpenMode::create_if_missing);
 
+  /// The path as given (messages use it) and the file it names after following links.
   const std::string& path() const { return path_; }
+  const std::string& file_path() const { return file_; }
   /// How long a writer waits for another process's write to finish (default 60 s).
   void set_lock_timeout(double seconds) { lock_timeout_seconds_ = seconds; }
 
   /// nullopt when the store has no run `run_id`.
   std::optional<RunStatus> status(const std::string& run_id) const;
 
-  /// Records a new run with status running and `started` = now (unless `attributes` has one).
-  /// Replaces an incomplete (running / failed) run with the same id, tables included; throws
-  /// abq::Error for a complete one. `attributes` may not contain `status`.
+  /// Records a new run with status running, `started` = now (unless `attributes` has one) and the
+  /// calling process as its owner (run_owner.h). Replaces a failed run, or a running one whose
+  /// owner is dead, with the same id, tables included; throws abq::Error for a complete run and
+  /// for a running one held by a live process (or one on another host). `attributes` may not
+  /// contain `status` or `owner_*`.
   void begin_run(const std::string& run_id, const std::map<std::string, std::string>& attributes);
 
   /// Completes a running run: adds record.attributes, writes metrics / sites / timings and
   /// record.tables, removes `error`, sets status complete and `finished` = now (unless given).
-  /// record.status is not read. Throws abq::Error when the run was not begun or is not running.
+  /// record.status is not read. Throws abq::Error when the run was not begun, is not running, or
+  /// was begun by another process.
   void finish_run(const RunRecord& record);
 
-  /// Marks a run failed with `error` and `finished` = now, creating its group when begin_run never
-  /// ran. Throws abq::Error for a complete run (a complete result is never downgraded).
+  /// Marks a run failed with `error` (bytes that are not UTF-8 escaped as \xNN) and `finished` =
+  /// now, creating its group when begin_run never ran. Throws abq::Error for a complete run (a
+  /// complete result is never downgraded) and for a running one held by another live process.
   void fail_run(const std::string& run_id, const std::string& error);
 
   /// Writes (or replaces) an extra table of a running run, e.g. per-example records written before
@@ -71,6 +85,7 @@ class ResultsStore {
 
  private:
   std::string path_;
+  std::string file_;
   std::string lock_path_;
   double lock_timeout_seconds_ = 60;
 };

@@ -4,7 +4,8 @@
 //
 //   /                      attrs: schema_version (int), created_by ("abq <version>")
 //   /runs/<run_id>/        attrs (all strings): status (running|complete|failed), error (when
-//                          failed), started, finished (ISO-8601 UTC) and any caller keys (name,
+//                          failed), started, finished (ISO-8601 UTC), owner_host, owner_pid,
+//                          owner_process_start (run_owner.h) and any caller keys (name,
 //                          experiment, config_yaml, config_hash, provenance ...)
 //       metrics            compound: metric, dataset, protocol (str), value, stderr (f64), n (i64)
 //       sites              compound: site (str), bits (i32), granularity (str), group_size, levels

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "framework/store/results_store.h"
 
@@ -35,6 +37,35 @@ Result run_abq(const std::string& args) {
   while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output.append(buf.data(), n);
   int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// run_abq with writes limited to files of at most `max_file_bytes` (RLIMIT_FSIZE; SIGXFSZ ignored, so
+// a write past the limit fails with EFBIG as on a full disk instead of killing abq).
+Result run_abq_with_file_limit(const std::vector<std::string>& args, size_t max_file_bytes) {
+  int out[2];
+  if (pipe(out) != 0) return {-1, "pipe failed"};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    close(out[0]);
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{max_file_bytes, max_file_bytes};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    std::vector<char*> argv{const_cast<char*>(ABQ_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(ABQ_BINARY, argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  std::string output;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof(buf))) > 0;) output.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
 std::string temp_results(const std::string& name) {
@@ -132,6 +163,41 @@ TEST(Cli, RunShowAndRuntimeFailure) {
   }
   EXPECT_EQ(complete, 1);
   EXPECT_EQ(failed, 1);
+}
+
+TEST(Cli, ShowOfAMissingStoreCreatesNothing) {
+  const std::string dir = ::testing::TempDir() + "/abq_cli_typo_dir";
+  fs::remove_all(dir);
+  auto r = run_abq("show " + dir + "/typo.h5");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "no results store '" + dir + "/typo.h5': no such file")) << r.output;
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+// A store write that runs out of space (here a file-size limit) fails the run cleanly: exit 1, the
+// run recorded failed with an error naming the file, the earlier run intact.
+TEST(Cli, RunThatCannotWriteItsResultsFailsCleanly) {
+  const std::string results = temp_results("disk_full");
+  auto ok = run_abq("run -q " + kFixtures + "tiny_pipeline.yaml --only fp --results " + results);
+  ASSERT_EQ(ok.code, 0) << ok.output;
+  const size_t before = fs::file_size(results);
+  // Enough for begin_run and fail_run (a few attributes), not for finish_run's tables.
+  auto r = run_abq_with_file_limit({"run", "-q", kFixtures + "tiny_pipeline.yaml", "--only", "rtn-w4a8", "--results",
+                                    results}, before + 6000);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "cannot write '" + results + ".tmp': File too large")) << r.output;
+  abq::store::ResultsStore store(results);
+  int complete = 0, failed = 0;
+  for (const auto& rec : store.read_all()) {
+    complete += rec.status == abq::store::RunStatus::complete;
+    if (rec.status == abq::store::RunStatus::failed) {
+      ++failed;
+      EXPECT_TRUE(contains(rec.attributes.at("error"), results + ".tmp")) << rec.attributes.at("error");
+    }
+  }
+  EXPECT_EQ(complete, 1);
+  EXPECT_EQ(failed, 1);
+  EXPECT_FALSE(fs::exists(results + ".tmp"));
 }
 
 // `abq eval` quantizes nothing: every variant of the fixture collapses to an fp evaluation, and

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "framework/core/error.h"
+
 #include "store_test_util.h"
 
 namespace abq::store {
@@ -126,6 +128,48 @@ TEST(Hdf5Io, HdfErrorCarriesTheInnermostLibraryMessage) {
     EXPECT_EQ(message.rfind("opening group: HDF5: ", 0), 0u) << message;
     EXPECT_NE(message.find("not found"), std::string::npos) << message;
   }
+}
+
+// RFC 3629 cases: what must pass and where the first refused byte is.
+TEST(Hdf5Io, CheckUtf8AcceptsWellFormedTextAndNamesTheFirstBadByte) {
+  auto offset_of_error = [](const std::string& text) -> std::string {
+    try {
+      h5::check_utf8(text, "x");
+    } catch (const Error& e) {
+      return e.message().substr(0, e.message().find(';'));
+    }
+    return "ok";
+  };
+  for (const std::string good : {"", "plain", "\xc3\xa9", "\xe2\x9c\x93", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_EQ(offset_of_error(good), "ok") << good;
+  }
+  EXPECT_EQ(offset_of_error("ab\xff"), "x is not valid UTF-8: byte 0xff at offset 2");
+  EXPECT_EQ(offset_of_error("\xc0\xaf"), "x is not valid UTF-8: byte 0xc0 at offset 0");      // overlong '/'
+  EXPECT_EQ(offset_of_error("\xe0\x80\xaf"), "x is not valid UTF-8: byte 0xe0 at offset 0");  // overlong
+  EXPECT_EQ(offset_of_error("\xed\xa0\x80"), "x is not valid UTF-8: byte 0xed at offset 0");  // surrogate
+  EXPECT_EQ(offset_of_error("\xf4\x90\x80\x80"), "x is not valid UTF-8: byte 0xf4 at offset 0");  // > U+10FFFF
+  EXPECT_EQ(offset_of_error("ok\xe2\x9c"), "x is not valid UTF-8: byte 0xe2 at offset 2");  // cut short
+  EXPECT_EQ(offset_of_error(std::string("a\0b", 3)), "x is not valid UTF-8: a NUL byte at offset 1");
+  EXPECT_EQ(h5::escape_invalid_utf8("a\xff" "b\xc3\xa9\xe2"), "a\\xff" "b\xc3\xa9\\xe2");
+}
+
+TEST(Hdf5Io, InvalidUtf8IsRefusedBeforeTheFileIsTouched) {
+  ScratchDir dir;
+  const std::string path = dir.file("t.h5");
+  H5::H5File file(path, H5F_ACC_TRUNC);
+  H5::Group root = file.openGroup("/");
+  Table t;
+  t.add_strings("text", {"fine", "bad\x80"});
+  try {
+    h5::write_table(root, "records", t);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message().substr(0, e.message().find(';')),
+              "table 'records' column 'text' row 1 is not valid UTF-8: byte 0x80 at offset 3");
+  }
+  EXPECT_FALSE(root.nameExists("records"));
+  EXPECT_THROW(h5::write_string_attr(root, "note", "\xfe"), Error);
+  EXPECT_FALSE(root.attrExists("note"));
 }
 
 }  // namespace

@@ -197,7 +197,7 @@ TEST(ResultsStore, DirectoryInPlaceOfTheFileGivesAClearError) {
   const std::string path = dir.file("results.h5");
   std::filesystem::create_directory(path);
   const std::string message = error_text([&] { ResultsStore store(path); });
-  EXPECT_EQ(message.rfind("cannot read results store '" + path + "': HDF5: ", 0), 0u) << message;
+  EXPECT_EQ(message, "cannot read results store '" + path + "'\n  cannot read '" + path + "': Is a directory");
 }
 
 TEST(ResultsStore, ForeignHdf5FileIsNotAStore) {
@@ -235,16 +235,79 @@ TEST(ResultsStore, CorruptedStoreErrorsNamingThePathAndIsNeverOverwritten) {
   write_bytes(path, bytes);
 
   const std::string open_error = error_text([&] { ResultsStore again(path); });
-  EXPECT_EQ(open_error.rfind("opening results store '" + path + "'", 0) == 0 ||
-                open_error.rfind("cannot open results store '" + path + "'", 0) == 0,
-            true)
-      << open_error;
+  EXPECT_EQ(open_error.rfind("results store '" + path + "' is damaged: it has no seal", 0), 0u) << open_error;
   const std::string write_error = error_text([&] { store.begin_run(run_id_of(1), {}); });
   EXPECT_NE(write_error.find(path), std::string::npos) << write_error;
   EXPECT_NE(write_error, "(no error)");
   EXPECT_THROW(store.read_all(), Error);
   EXPECT_EQ(read_bytes(path), bytes);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST(ResultsStore, ReadingAMissingStoreCreatesNothing) {
+  ScratchDir dir;
+  const std::string path = dir.file("typo/results.h5");
+  EXPECT_EQ(error_text([&] { ResultsStore store(path, OpenMode::existing); }),
+            "no results store '" + path + "': no such file. Check the path; reading a store never creates one");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("typo")));
+  const std::string flat = dir.file("results.h5");
+  EXPECT_THROW(ResultsStore(flat, OpenMode::existing), Error);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));  // no store, no lock file
+  { ResultsStore created(flat); }
+  EXPECT_TRUE(ResultsStore(flat, OpenMode::existing).run_ids().empty());
+}
+
+TEST(ResultsStore, ASymlinkedStoreStaysALinkAndItsTargetIsWritten) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.file("data"));
+  std::filesystem::create_directories(dir.file("links"));
+  const std::string target = dir.file("data/results.h5");
+  const std::string link = dir.file("links/results.h5");
+  std::filesystem::create_symlink("../data/results.h5", link);  // relative, and dangling until created
+  {
+    ResultsStore store(link);
+    EXPECT_EQ(store.path(), link);
+    EXPECT_EQ(store.file_path(), dir.file("links/../data/results.h5"));
+    complete_run(store, 0);
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(target)));
+  EXPECT_TRUE(std::filesystem::exists(target + ".lock"));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(link + ".lock")));
+  ResultsStore via_link(link);
+  complete_run(via_link, 1);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(ResultsStore(target).run_ids(), (std::vector<std::string>{run_id_of(0), run_id_of(1)}));
+  // A link to a missing file, opened for reading: the error names both.
+  const std::string dangling = dir.file("links/gone.h5");
+  std::filesystem::create_symlink("../data/gone.h5", dangling);
+  EXPECT_EQ(error_text([&] { ResultsStore store(dangling, OpenMode::existing); }),
+            "no results store '" + dangling + "' (a link to '" + dir.file("links/../data/gone.h5") +
+                "'): no such file. Check the path; reading a store never creates one");
+}
+
+TEST(ResultsStore, StringsThatAreNotUtf8AreRefusedNamingTheField) {
+  ScratchDir dir;
+  ResultsStore store(dir.file("results.h5"));
+  const std::string before = read_bytes(store.path());
+  EXPECT_EQ(error_text([&] { store.begin_run("a", {{"name", "caf\xe9"}}); }),
+            "beginning run 'a' in results store '" + store.path() +
+                "'\n  the value of attribute 'name' is not valid UTF-8: byte 0xe9 at offset 3; results store "
+                "strings are UTF-8 (Python readers decode them), so fix the source text or re-encode it as UTF-8");
+  EXPECT_EQ(read_bytes(store.path()), before);
+  store.begin_run("a", {{"name", "caf\xc3\xa9"}});  // the same word in UTF-8
+  RunRecord record;
+  record.run_id = "a";
+  Table examples;
+  examples.add_strings("answer", {"fine", "bad \xff"});
+  record.tables.emplace("examples", examples);
+  EXPECT_NE(error_text([&] { store.finish_run(record); })
+                .find("table 'examples' column 'answer' row 1 is not valid UTF-8: byte 0xff at offset 4"),
+            std::string::npos);
+  EXPECT_EQ(store.status("a"), RunStatus::running);
+  // A failure message may quote damaged input: it is stored, escaped.
+  store.fail_run("a", "bad token '\xff\xfe' in tokenizer.json");
+  EXPECT_EQ(store.read_run("a").attributes.at("error"), "bad token '\\xff\\xfe' in tokenizer.json");
 }
 
 TEST(ResultsStore, ConcurrentWritersInSeveralProcessesAllLand) {

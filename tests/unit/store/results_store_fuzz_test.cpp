@@ -1,0 +1,144 @@
+// Seeded byte-flip fuzzing of the store reader. A small store (two runs, every table kind) is
+// written, then one byte at a random position is changed (XOR with a random non-zero value) per
+// mutant, and the mutant is opened and read whole as `abq show` reads it. Allowed outcomes: a read
+// equal to what was written, or an abq::Error naming the file; never a crash, a hang or another
+// exception. Sealed stores (as written now) must report every flip as damage, and a write to a
+// mutant must leave its bytes unchanged. Unsealed stores (as written before seals) go through
+// HDF5 itself, which cannot detect a changed string, so a different read is tallied there, not
+// failed; the child-process check behind it catches crashes and hangs but not a parse that
+// silently corrupts memory (parse_in_child.h), so only the sealed case is a guarantee at any
+// size. Expected outcome: by construction (the property under test), not from a reference.
+// ABQ_FUZZ_ITERS (default 300) sets the mutants per format, ABQ_FUZZ_SEED (default 20261203) the
+// seed; the large run is `ABQ_FUZZ_ITERS=10000 store_test --gtest_filter='StoreFuzz.*'`.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include "framework/core/error.h"
+#include "framework/store/results_store.h"
+#include "store_test_util.h"
+
+namespace abq::store {
+namespace {
+
+using test_util::begin_attributes_of;
+using test_util::read_bytes;
+using test_util::record_of;
+using test_util::run_id_of;
+using test_util::same_record;
+using test_util::ScratchDir;
+using test_util::write_bytes;
+
+constexpr size_t kSealBytes = 117;  // store_seal.h
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : fallback;
+}
+
+struct Tally {
+  int ran = 0, same = 0, different = 0, rejected = 0, writes_refused = 0;
+  double slowest_ms = 0;
+};
+
+std::vector<RunRecord> expected_records() {
+  RunRecord done = record_of(0, 3, 2);
+  done.status = RunStatus::complete;
+  RunRecord running = record_of(1, 0, 0);
+  running.attributes = begin_attributes_of(1);
+  running.metrics.clear();
+  running.timings.clear();
+  running.tables.clear();
+  running.status = RunStatus::running;
+  return {done, running};
+}
+
+std::string small_store(const ScratchDir& dir) {
+  const std::string path = dir.file("seed.h5");
+  ResultsStore store(path);
+  store.begin_run(run_id_of(0), begin_attributes_of(0));
+  store.finish_run(record_of(0, 3, 2));
+  store.begin_run(run_id_of(1), begin_attributes_of(1));
+  return read_bytes(path);
+}
+
+bool same_as_written(const std::vector<RunRecord>& read) {
+  const auto expected = expected_records();
+  if (read.size() != expected.size()) return false;
+  for (size_t i = 0; i < read.size(); ++i) {
+    if (!same_record(expected[i], read[i])) return false;
+  }
+  return true;
+}
+
+Tally fuzz(const std::string& seed_bytes, bool sealed, int iterations, unsigned seed) {
+  ScratchDir dir;
+  const std::string path = dir.file("mutant.h5");
+  std::mt19937_64 rng(seed);
+  Tally tally;
+  for (int i = 0; i < iterations; ++i) {
+    std::string bytes = seed_bytes;
+    const size_t position = rng() % bytes.size();
+    const auto flip = static_cast<unsigned char>(1 + rng() % 255);
+    bytes[position] = static_cast<char>(static_cast<unsigned char>(bytes[position]) ^ flip);
+    write_bytes(path, bytes);
+    SCOPED_TRACE(cat("mutant ", i, ": byte ", position, " ^= ", int(flip)));
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      ResultsStore store(path, OpenMode::existing);
+      const bool same = same_as_written(store.read_all());
+      ++(same ? tally.same : tally.different);
+      EXPECT_TRUE(!sealed || same) << "a sealed store read back changed data";
+    } catch (const Error& e) {
+      ++tally.rejected;
+      EXPECT_NE(std::string(e.what()).find("'" + path + "'"), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an abq::Error: " << e.what();
+    }
+    if (sealed && i % 10 == 0) {
+      try {
+        ResultsStore(path).begin_run(run_id_of(5), {});
+      } catch (const Error&) {
+        ++tally.writes_refused;
+      }
+      EXPECT_EQ(read_bytes(path), bytes) << "a write changed a damaged store";
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    tally.slowest_ms = std::max(tally.slowest_ms, ms);
+    ++tally.ran;
+    if (::testing::Test::HasFailure()) break;
+  }
+  return tally;
+}
+
+void report(const char* format, const Tally& t, unsigned seed) {
+  std::cout << "[ fuzz     ] " << format << " store, seed " << seed << ": " << t.ran << " mutants, " << t.same
+            << " read unchanged, " << t.different << " read changed, " << t.rejected << " rejected with an error, "
+            << t.writes_refused << " writes refused, 0 crashes, slowest " << t.slowest_ms << " ms\n";
+}
+
+TEST(StoreFuzz, EveryByteFlipOfASealedStoreIsAClearError) {
+  ScratchDir dir;
+  const std::string seed_bytes = small_store(dir);
+  const unsigned seed = static_cast<unsigned>(env_int("ABQ_FUZZ_SEED", 20261203));
+  const Tally t = fuzz(seed_bytes, /*sealed=*/true, env_int("ABQ_FUZZ_ITERS", 300), seed);
+  report("sealed", t, seed);
+  EXPECT_EQ(t.rejected + t.same, t.ran);
+  EXPECT_EQ(t.same, 0);  // every byte of a sealed store is covered by its seal
+}
+
+TEST(StoreFuzz, ByteFlipsOfAnUnsealedStoreNeverCrashTheReader) {
+  ScratchDir dir;
+  std::string seed_bytes = small_store(dir);
+  seed_bytes.resize(seed_bytes.size() - kSealBytes);
+  const unsigned seed = static_cast<unsigned>(env_int("ABQ_FUZZ_SEED", 20261203)) + 1;
+  const Tally t = fuzz(seed_bytes, /*sealed=*/false, env_int("ABQ_FUZZ_ITERS", 300), seed);
+  report("unsealed", t, seed);
+  EXPECT_EQ(t.same + t.different + t.rejected, t.ran);
+  EXPECT_GT(t.rejected, 0);
+}
+
+}  // namespace
+}  // namespace abq::store
