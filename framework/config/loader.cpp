@@ -1,5 +1,6 @@
 #include "framework/config/loader.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include "framework/config/diagnostics.h"
 #include "framework/config/scalar.h"
+#include "framework/config/yaml_guard.h"
 #include "framework/core/error.h"
 
 namespace abq::config {
@@ -80,19 +82,59 @@ struct IncludeFrame {
   std::string display;
 };
 
-bool read_file(const std::string& path, std::string& text) {
+// Experiment files and fragments are a few kilobytes; the bound keeps `include: [/dev/zero]` or a
+// log file named by mistake from being read into memory whole.
+constexpr uintmax_t kMaxConfigBytes = uintmax_t(1) << 22;
+
+// Reads a config file; "" on success, else why not. Only regular files are read: a directory
+// cannot be opened as text and a FIFO or device could block or never end.
+std::string read_file(const std::string& path, std::string& text) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return "no such file";
+  if (fs::is_directory(status)) return "it is a directory, not a file";
+  if (!fs::is_regular_file(status)) return "it is not a regular file (a device, FIFO or socket)";
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) return "cannot read its size: " + ec.message();
+  if (size > kMaxConfigBytes)
+    return cat("it has ", size, " bytes; config files are limited to ", kMaxConfigBytes, " bytes");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return "cannot open it for reading";
   std::ostringstream buffer;
   buffer << in.rdbuf();
   text = buffer.str();
-  return true;
+  if (text.size() > kMaxConfigBytes)  // grew since it was measured
+    return cat("it has more than ", kMaxConfigBytes, " bytes; config files are limited to that");
+  return "";
 }
 
 std::string canonical_of(const std::string& path) {
   std::error_code ec;
   fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
   return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+}
+
+// The file's one YAML document, checked by check_parsed_tree. A second document (after `---`)
+// would be dropped without a word by YAML::Load, so it is an error; empty trailing ones are not.
+YAML::Node parse_one_document(const std::string& text, const std::string& display, const Document& sources) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  for (size_t i = 1; i < documents.size(); ++i) {
+    if (!documents[i].IsDefined() || documents[i].IsNull()) continue;
+    Issue issue{from_mark(documents[i].Mark(), display),
+                cat("a config file holds one YAML document; document ", i + 1, " starts here"),
+                "remove the '---' line above it, or move it to a file of its own"};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  YAML::Node root;
+  if (!documents.empty()) root.reset(documents.front());
+  check_parsed_tree(root, {display, "", &sources, {}});
+  return root;
 }
 
 Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack);
@@ -109,8 +151,10 @@ Document load_include(const std::string& display, const SourcePosition& where, c
     throw ConfigError(format_issue(issue, &includer));
   }
   std::string text;
-  if (!read_file(display, text)) {
-    Issue issue{where, cat("cannot open included file '", display, "'"), "include paths are relative to the including file"};
+  const std::string problem = read_file(display, text);
+  if (!problem.empty()) {
+    Issue issue{where, cat("cannot open included file '", display, "': ", problem),
+                "include paths name YAML files, relative to the including file"};
     throw ConfigError(format_issue(issue, &includer));
   }
   stack.push_back({canonical, display});
@@ -120,19 +164,10 @@ Document load_include(const std::string& display, const SourcePosition& where, c
 }
 
 Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack) {
-  YAML::Node root;
-  try {
-    root.reset(YAML::Load(text));
-  } catch (const YAML::ParserException& e) {
-    Document sources;
-    sources.add_source(display, text);
-    Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
-    throw ConfigError(format_issue(issue, &sources));
-  }
-  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
-
   Document own;
   own.add_source(display, text);
+  YAML::Node root = parse_one_document(text, display, own);
+  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
   if (!root.IsMap()) {
     Issue issue{from_mark(root.Mark(), display),
                 cat("a config file must be a map of keys, got a ", kind_name(root)), ""};
@@ -211,7 +246,8 @@ Document parse_config(const std::string& text, const std::string& name) {
 
 Document load_config(const std::string& path) {
   std::string text;
-  if (!read_file(path, text)) throw ConfigError(cat("cannot open config file '", path, "'"));
+  const std::string problem = read_file(path, text);
+  if (!problem.empty()) throw ConfigError(cat("cannot open config file '", path, "': ", problem));
   return parse_config(text, path);
 }
 
