@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include "framework/config/diagnostics.h"
 #include "framework/config/scalar.h"
 #include "framework/config/yaml_guard.h"
@@ -114,25 +116,65 @@ std::string canonical_of(const std::string& path) {
   return ec ? fs::absolute(path).lexically_normal().string() : p.string();
 }
 
-// The file's one YAML document, checked by check_parsed_tree. A second document (after `---`)
-// would be dropped without a word by YAML::Load, so it is an error; empty trailing ones are not.
+// Notes where each document starts and whether it holds anything, for find_second_document.
+class DocumentScanner final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;  // the document's first node, else its start
+  bool content = false;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark, content = false; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { seen(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!content) start = mark;
+    content = true;
+  }
+};
+
+// YAML::Load reads the first document and drops the rest without a word, so a second document
+// (after `---`) with content is an error; empty trailing ones are not. YAML::LoadAll is not used:
+// on a stray ',' it yields empty documents without end until memory runs out, so the scan here
+// gives up after a few documents that make no progress.
+void find_second_document(const std::string& text, const std::string& display, const Document& sources) {
+  constexpr int kMaxEmptyDocuments = 8;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScanner scanner;
+  if (!parser.HandleNextDocument(scanner)) return;
+  for (int n = 2; n < 2 + kMaxEmptyDocuments; ++n) {
+    if (!parser.HandleNextDocument(scanner)) return;
+    if (!scanner.content) continue;
+    Issue issue{from_mark(scanner.start, display),
+                cat("a config file holds one YAML document; document ", n, " starts here"),
+                "remove the '---' line above it, or move it to a file of its own"};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  Issue issue{from_mark(scanner.start, display), "YAML syntax error: the parser makes no progress here",
+              "a ',' or flow indicator outside any [ ] or { }?"};
+  throw ConfigError(format_issue(issue, &sources));
+}
+
+// The file's one YAML document, checked by check_parsed_tree before anything walks it.
 YAML::Node parse_one_document(const std::string& text, const std::string& display, const Document& sources) {
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(text);
+    root.reset(YAML::Load(text));
+    find_second_document(text, display, sources);
   } catch (const YAML::ParserException& e) {
     Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
     throw ConfigError(format_issue(issue, &sources));
   }
-  for (size_t i = 1; i < documents.size(); ++i) {
-    if (!documents[i].IsDefined() || documents[i].IsNull()) continue;
-    Issue issue{from_mark(documents[i].Mark(), display),
-                cat("a config file holds one YAML document; document ", i + 1, " starts here"),
-                "remove the '---' line above it, or move it to a file of its own"};
-    throw ConfigError(format_issue(issue, &sources));
-  }
-  YAML::Node root;
-  if (!documents.empty()) root.reset(documents.front());
   check_parsed_tree(root, {display, "", &sources, {}});
   return root;
 }

@@ -120,6 +120,11 @@ TEST(Loader, ASecondDocumentIsAnError) {
             "x.yaml:3:1: a config file holds one YAML document; document 2 starts here\n"
             "b: 2\n"
             "^ remove the '---' line above it, or move it to a file of its own");
+  EXPECT_EQ(error_of([] { parse_config("a: 1\n---\n---\n- b\n", "x.yaml"); }).substr(0, 70),
+            "x.yaml:4:1: a config file holds one YAML document; document 3 starts h");
+  // A stray ',' made YAML::LoadAll return empty documents until memory ran out.
+  EXPECT_EQ(error_of([] { parse_config(", x\n", "x.yaml"); }).substr(0, 66),
+            "x.yaml:1:1: YAML syntax error: the parser makes no progress here\n,");
   // An explicit start marker, or empty documents after the first, hold nothing to lose.
   EXPECT_EQ(parse_config("---\na: 1\n---\n", "x.yaml").root()["a"].Scalar(), "1");
 }
