@@ -231,8 +231,8 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
     for (int64_t b = 0; b < B; ++b) {
       const int64_t n_targets = T - a.first_target[first + size_t(b)];
       if (!std::isfinite(nll[size_t(b)]))
-        throw Error(cat("perplexity: non-finite NLL in window ", first + size_t(b), " of ", a.name,
-                        " (the model produced NaN/Inf logits)"));
+        throw Error(cat("perplexity: non-finite NLL in window ", first + size_t(b), " of ", a.name, " (", o.data,
+                        "): the model produced NaN/Inf logits"));
       nll_total += nll[size_t(b)];
       scored += n_targets;
       result.window_mean_nll.push_back(nll[size_t(b)] / double(n_targets));

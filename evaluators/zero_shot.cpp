@@ -65,9 +65,15 @@ ZeroShotScores ZeroShotEvaluator::score(const EvalContext& context) const {
   requests_sha256_ = h.hex_digest();
   // Same log-likelihoods either way (up to float rounding) when reuse is exact, so the protocol
   // record does not name the path.
-  auto results = context.prefix_reuse
-                     ? score_requests_sharing_context(context.model, requests, o.batch_size, o.max_length)
-                     : score_requests(context.model, requests, o.batch_size, o.max_length);
+  std::vector<LoglikelihoodResult> results;
+  try {
+    results = context.prefix_reuse
+                  ? score_requests_sharing_context(context.model, requests, o.batch_size, o.max_length)
+                  : score_requests(context.model, requests, o.batch_size, o.max_length);
+  } catch (Error& e) {
+    e.with_context(cat("zero_shot ", o.task, " on ", o.data, " (", requests.size(), " requests)"));
+    throw;
+  }
 
   ZeroShotScores s;
   s.n = int64_t(docs.size());

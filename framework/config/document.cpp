@@ -1,5 +1,7 @@
 #include "framework/config/document.h"
 
+#include <cstdint>
+
 #include "framework/core/error.h"
 
 namespace abq::config {
@@ -18,9 +20,20 @@ std::string encode(const KeyPath& path) {
 
 bool is_index(const std::string& segment) { return !segment.empty() && segment[0] == '['; }
 
-size_t parse_index(const std::string& segment) { return std::stoul(segment.substr(1)); }
-
 }  // namespace
+
+bool parse_index_digits(const std::string& digits, size_t& index) {
+  if (digits.empty()) return false;
+  size_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    const size_t digit = static_cast<size_t>(c - '0');
+    if (value > (SIZE_MAX - digit) / 10) return false;
+    value = value * 10 + digit;
+  }
+  index = value;
+  return true;
+}
 
 std::string SourcePosition::describe() const {
   if (!origin.empty()) return origin;
@@ -76,8 +89,9 @@ YAML::Node Document::find(const KeyPath& path) const {
   for (const auto& segment : path) {
     if (is_index(segment)) {
       if (!node.IsSequence()) return YAML::Node(YAML::NodeType::Undefined);
-      size_t i = parse_index(segment);
-      if (i >= node.size()) return YAML::Node(YAML::NodeType::Undefined);
+      const std::string digits = segment.substr(1, segment.size() - 2);  // "[12]" -> "12"
+      size_t i = 0;
+      if (!parse_index_digits(digits, i) || i >= node.size()) return YAML::Node(YAML::NodeType::Undefined);
       node.reset(node[i]);  // reset rebinds; operator= would overwrite the tree
     } else {
       if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);

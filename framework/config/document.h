@@ -39,6 +39,10 @@ KeyPath split_dotted(const std::string& dotted);
 /// The segment naming list element i: "[i]".
 std::string index_segment(size_t i);
 
+/// Reads decimal digits as a list index; false when `digits` is empty, holds a non-digit, or
+/// names a number too large for size_t (such an index is past the end of every list).
+bool parse_index_digits(const std::string& digits, size_t& index);
+
 class Document {
  public:
   /// An empty map with no sources.

@@ -1,5 +1,6 @@
 #include "framework/config/loader.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -7,8 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include "framework/config/diagnostics.h"
 #include "framework/config/scalar.h"
+#include "framework/config/yaml_guard.h"
 #include "framework/core/error.h"
 
 namespace abq::config {
@@ -80,19 +84,99 @@ struct IncludeFrame {
   std::string display;
 };
 
-bool read_file(const std::string& path, std::string& text) {
+// Experiment files and fragments are a few kilobytes; the bound keeps `include: [/dev/zero]` or a
+// log file named by mistake from being read into memory whole.
+constexpr uintmax_t kMaxConfigBytes = uintmax_t(1) << 22;
+
+// Reads a config file; "" on success, else why not. Only regular files are read: a directory
+// cannot be opened as text and a FIFO or device could block or never end.
+std::string read_file(const std::string& path, std::string& text) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return "no such file";
+  if (fs::is_directory(status)) return "it is a directory, not a file";
+  if (!fs::is_regular_file(status)) return "it is not a regular file (a device, FIFO or socket)";
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) return "cannot read its size: " + ec.message();
+  if (size > kMaxConfigBytes)
+    return cat("it has ", size, " bytes; config files are limited to ", kMaxConfigBytes, " bytes");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return "cannot open it for reading";
   std::ostringstream buffer;
   buffer << in.rdbuf();
   text = buffer.str();
-  return true;
+  if (text.size() > kMaxConfigBytes)  // grew since it was measured
+    return cat("it has more than ", kMaxConfigBytes, " bytes; config files are limited to that");
+  return "";
 }
 
 std::string canonical_of(const std::string& path) {
   std::error_code ec;
   fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
   return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+}
+
+// Notes where each document starts and whether it holds anything, for find_second_document.
+class DocumentScanner final : public YAML::EventHandler {
+ public:
+  YAML::Mark start;  // the document's first node, else its start
+  bool content = false;
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark, content = false; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { seen(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { seen(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    seen(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& mark) {
+    if (!content) start = mark;
+    content = true;
+  }
+};
+
+// YAML::Load reads the first document and drops the rest without a word, so a second document
+// (after `---`) with content is an error; empty trailing ones are not. YAML::LoadAll is not used:
+// on a stray ',' it yields empty documents without end until memory runs out, so the scan here
+// gives up after a few documents that make no progress.
+void find_second_document(const std::string& text, const std::string& display, const Document& sources) {
+  constexpr int kMaxEmptyDocuments = 8;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScanner scanner;
+  if (!parser.HandleNextDocument(scanner)) return;
+  for (int n = 2; n < 2 + kMaxEmptyDocuments; ++n) {
+    if (!parser.HandleNextDocument(scanner)) return;
+    if (!scanner.content) continue;
+    Issue issue{from_mark(scanner.start, display),
+                cat("a config file holds one YAML document; document ", n, " starts here"),
+                "remove the '---' line above it, or move it to a file of its own"};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  Issue issue{from_mark(scanner.start, display), "YAML syntax error: the parser makes no progress here",
+              "a ',' or flow indicator outside any [ ] or { }?"};
+  throw ConfigError(format_issue(issue, &sources));
+}
+
+// The file's one YAML document, checked by check_parsed_tree before anything walks it.
+YAML::Node parse_one_document(const std::string& text, const std::string& display, const Document& sources) {
+  YAML::Node root;
+  try {
+    root.reset(YAML::Load(text));
+    find_second_document(text, display, sources);
+  } catch (const YAML::ParserException& e) {
+    Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
+    throw ConfigError(format_issue(issue, &sources));
+  }
+  check_parsed_tree(root, {display, "", &sources, {}});
+  return root;
 }
 
 Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack);
@@ -109,8 +193,10 @@ Document load_include(const std::string& display, const SourcePosition& where, c
     throw ConfigError(format_issue(issue, &includer));
   }
   std::string text;
-  if (!read_file(display, text)) {
-    Issue issue{where, cat("cannot open included file '", display, "'"), "include paths are relative to the including file"};
+  const std::string problem = read_file(display, text);
+  if (!problem.empty()) {
+    Issue issue{where, cat("cannot open included file '", display, "': ", problem),
+                "include paths name YAML files, relative to the including file"};
     throw ConfigError(format_issue(issue, &includer));
   }
   stack.push_back({canonical, display});
@@ -120,19 +206,10 @@ Document load_include(const std::string& display, const SourcePosition& where, c
 }
 
 Document load_text(const std::string& text, const std::string& display, std::vector<IncludeFrame>& stack) {
-  YAML::Node root;
-  try {
-    root.reset(YAML::Load(text));
-  } catch (const YAML::ParserException& e) {
-    Document sources;
-    sources.add_source(display, text);
-    Issue issue{from_mark(e.mark, display), "YAML syntax error: " + e.msg, ""};
-    throw ConfigError(format_issue(issue, &sources));
-  }
-  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
-
   Document own;
   own.add_source(display, text);
+  YAML::Node root = parse_one_document(text, display, own);
+  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
   if (!root.IsMap()) {
     Issue issue{from_mark(root.Mark(), display),
                 cat("a config file must be a map of keys, got a ", kind_name(root)), ""};
@@ -211,7 +288,8 @@ Document parse_config(const std::string& text, const std::string& name) {
 
 Document load_config(const std::string& path) {
   std::string text;
-  if (!read_file(path, text)) throw ConfigError(cat("cannot open config file '", path, "'"));
+  const std::string problem = read_file(path, text);
+  if (!problem.empty()) throw ConfigError(cat("cannot open config file '", path, "': ", problem));
   return parse_config(text, path);
 }
 

@@ -1,6 +1,7 @@
 #include "framework/config/overrides.h"
 
 #include "framework/config/scalar.h"
+#include "framework/config/yaml_guard.h"
 #include "framework/core/error.h"
 
 namespace abq::config {
@@ -63,7 +64,13 @@ KeyPath resolve_dotted(const Document& document, const std::string& dotted) {
       out.push_back(segments[i++]);
       walking = false;
     } else if (walking && node.IsSequence() && all_digits(segments[i])) {
-      size_t index = std::stoul(segments[i]);
+      size_t index = 0;
+      if (!parse_index_digits(segments[i], index)) {
+        out.push_back("[" + segments[i] + "]");  // beyond size_t: past the end; assign() says so
+        walking = false;
+        ++i;
+        continue;
+      }
       out.push_back(index_segment(index));
       if (index < node.size()) {
         node.reset(node[index]);
@@ -91,9 +98,10 @@ std::string assign(Document& document, const KeyPath& path, const YAML::Node& va
     const bool last = i + 1 == path.size();
     if (!segment.empty() && segment[0] == '[') {
       if (!node.IsSequence()) return cat(format_path(parent), " is ", with_article(node), ", not a list");
-      const size_t index = std::stoul(segment.substr(1));
-      if (index >= node.size()) {
-        return cat(format_path(parent), " has ", node.size(), " items, no item ", index);
+      const std::string digits = segment.substr(1, segment.size() - 2);  // "[12]" -> "12"
+      size_t index = 0;
+      if (!parse_index_digits(digits, index) || index >= node.size()) {
+        return cat(format_path(parent), " has ", node.size(), " items, no item ", digits);
       }
       if (last) {
         node[index] = YAML::Clone(value);
@@ -142,10 +150,12 @@ void apply_override(Document& document, const std::string& assignment) {
     throw ConfigError(cat("malformed --set '", assignment, "': the value is not valid YAML (", e.msg, ")"));
   }
   if (!value.IsDefined()) value.reset(YAML::Node(YAML::NodeType::Null));
+  const KeyPath path = resolve_dotted(document, key);
+  check_parsed_tree(value, {kCommandLine, flag, nullptr, path});
   SourcePosition where;
   where.file = kCommandLine;
   where.origin = flag;
-  const std::string problem = assign(document, resolve_dotted(document, key), value, where);
+  const std::string problem = assign(document, path, value, where);
   if (!problem.empty()) throw ConfigError(cat(flag, ": cannot set ", key, ": ", problem));
 }
 

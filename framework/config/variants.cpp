@@ -1,5 +1,6 @@
 #include "framework/config/variants.h"
 
+#include <cstdint>
 #include <set>
 
 #include "framework/config/canonical.h"
@@ -14,6 +15,7 @@ namespace {
 constexpr const char* kRuns = "runs";
 constexpr const char* kSweep = "sweep";
 
+
 // One dotted key set by a variant; its value lives at `source` in the original document.
 struct Assignment {
   std::string key;
@@ -25,6 +27,28 @@ struct Choice {
   std::string name;
   std::vector<Assignment> sets;
 };
+
+// Each variant is a full copy of the document (kilobytes), validated and hashed: 10^6 of them take
+// gigabytes and minutes before the first run starts. Larger studies belong in several files.
+constexpr uint64_t kMaxVariants = 10000;
+
+// How many variants runs x sweep describe, as text ("1000000", or "more than 2^64"), with its
+// factors ("runs: 4, sweep: 10 x 10"); false when that is more than kMaxVariants.
+bool count_variants(size_t runs, const std::vector<std::vector<Choice>>& axes, std::string& count,
+                    std::string& factors) {
+  uint64_t total = runs == 0 ? 1 : runs;
+  bool overflow = false;
+  std::string sweep;
+  for (const auto& axis : axes) {
+    sweep += cat(sweep.empty() ? "" : " x ", axis.size());
+    if (total > UINT64_MAX / axis.size()) overflow = true;
+    total *= axis.size();
+  }
+  factors = runs == 0 ? "" : cat("runs: ", runs);
+  if (!sweep.empty()) factors += (factors.empty() ? "sweep: " : ", sweep: ") + sweep;
+  count = overflow ? "more than 2^64" : std::to_string(total);
+  return !overflow && total <= kMaxVariants;
+}
 
 std::string value_text(const YAML::Node& value) {
   if (value.IsMap() || value.IsSequence()) return canonical_yaml(value);
@@ -167,6 +191,13 @@ std::vector<Variant> expand_variants(const Document& document) {
     for (const auto& a : run.sets) check_conflicts(a, true);
   }
   for (const auto& axis : axes) check_conflicts(axis.front().sets.front(), false);
+  std::string count, factors;
+  if (!count_variants(runs.size(), axes, count, factors)) {
+    diagnostics.add(axes.empty() ? KeyPath{kRuns} : KeyPath{kSweep}, true,
+                    cat("the experiment expands to ", count, " runs (", factors, "), more than the limit of ",
+                        kMaxVariants),
+                    "split the study into several experiment files");
+  }
   diagnostics.throw_if_any();
 
   if (runs.empty()) runs.push_back(Choice{});

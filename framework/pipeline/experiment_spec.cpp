@@ -6,6 +6,7 @@
 
 #include "evaluators/registry.h"
 #include "framework/config/canonical.h"
+#include "framework/config/diagnostics.h"
 #include "framework/config/loader.h"
 #include "framework/config/overrides.h"
 #include "framework/config/schema.h"
@@ -15,6 +16,7 @@
 #include "framework/core/error.h"
 #include "framework/methods/registry.h"
 #include "framework/pipeline/calibration_data.h"
+#include "framework/pipeline/experiment_checks.h"
 
 namespace abq::pipeline {
 namespace fs = std::filesystem;
@@ -253,6 +255,7 @@ std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::
 
   std::vector<ExperimentSpec> specs;
   std::string problems;
+  ShapeCache shapes;
   for (auto& variant : config::expand_variants(document)) {
     config::apply_overrides(variant.document, forced);
     try {
@@ -267,6 +270,10 @@ std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::
       spec.config_hash = config::config_hash(resolved);
       spec.run_id = spec.config_hash.substr(0, 16);
       spec.results = spec.resolve_path(spec.results);
+      spec.key_positions = runtime_key_positions(variant.document);
+      config::Diagnostics diagnostics(variant.document);
+      check_experiment(spec, variant.document, diagnostics, shapes);
+      diagnostics.throw_if_any();
       specs.push_back(std::move(spec));
     } catch (const ConfigError& e) {
       problems += (problems.empty() ? "" : "\n") +

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,9 @@ struct ExperimentSpec {
   std::string resolved_yaml;  // canonical resolved config of this run
   std::string config_hash;    // sha256 of the canonical form
   std::string run_id;         // first 16 hex digits of config_hash
+  /// "file:line:col" of the keys that checks made during the run name (experiment_checks.h), by
+  /// dotted path; not part of the config or its hash.
+  std::map<std::string, std::string> key_positions;
 
   std::string run_name() const { return variant.empty() ? name : variant; }
   /// A path from the config, made absolute against base_dir (unless already absolute or empty).

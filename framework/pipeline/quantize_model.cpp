@@ -32,6 +32,8 @@ methods::SiteRole role_of(SiteKind kind) {
   return methods::SiteRole::activation;
 }
 
+}  // namespace
+
 std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config) {
   std::vector<methods::SiteInfo> sites;
   for (int64_t layer = 0; layer < config.num_layers; ++layer)
@@ -45,6 +47,8 @@ std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config) {
     }
   return sites;
 }
+
+namespace {
 
 model::Linear& linear_at(model::LlamaModel& m, int64_t layer, model::LinearKind kind) {
   auto& b = m.weights().layers[size_t(layer)];

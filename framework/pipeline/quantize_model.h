@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "framework/methods/allocations/uniform.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/store/results_store.h"
@@ -43,6 +44,9 @@ QuantizationReport quantize_model(model::LlamaModel& model, const QuantPlanSpec&
                                   const std::vector<torch::Tensor>& calibration,
                                   const std::string& checkpoint_dir = "", bool streams_on_host = false,
                                   const std::string& weights_digest = "");
+
+/// Every quantizable site of a model with `config`'s layers, in layer order, as the allocation sees it.
+std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config);
 
 /// W<w>A<a>KV<kv>[g<g>][*] from the default specs (bits 16 prints as 16).
 std::string setting_id(const QuantPlanSpec& plan);

@@ -21,6 +21,7 @@
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
+#include "framework/pipeline/experiment_checks.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/pipeline/results_table.h"
@@ -175,6 +176,8 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   record.attributes["tokenizer_sha256"] = loaded.tokenizer_sha256;
   record.attributes["weights"] = loaded.weights_note;
   auto& model = *loaded.model;
+  // Known only now for a checkpoint validation could not read; before any calibration work.
+  require_weight_groups_fit(spec, model.config());
 
   std::vector<torch::Tensor> calibration;
   if (!spec.calibration.data.empty()) {

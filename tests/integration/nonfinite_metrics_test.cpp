@@ -81,6 +81,10 @@ TEST_F(NonFiniteMetrics, PerplexityFailsTheRunNamingTheWeight) {
   EXPECT_EQ(summary.failed, 1);
   const std::string error = failed_error(dir_ + "/nan.h5");
   EXPECT_NE(error.find("layers.1.mlp.up_proj"), std::string::npos) << error;
+  EXPECT_NE(error.find("non-finite NLL in window 0 of gptq.text-heldout (" + kSource +
+                       "/experiments/data/sotu/heldout.txt)"),
+            std::string::npos)
+      << error;
 }
 
 TEST_F(NonFiniteMetrics, ZeroShotFailsTheRunNamingTheWeight) {
@@ -93,6 +97,7 @@ TEST_F(NonFiniteMetrics, ZeroShotFailsTheRunNamingTheWeight) {
   EXPECT_EQ(summary.failed, 1);
   const std::string error = failed_error(dir_ + "/nan.h5");
   EXPECT_NE(error.find("log-likelihood"), std::string::npos) << error;
+  EXPECT_NE(error.find("zero_shot piqa on " + piqa + "valid.jsonl"), std::string::npos) << error;
   EXPECT_NE(error.find("layers.1.mlp.up_proj"), std::string::npos) << error;
 }
 

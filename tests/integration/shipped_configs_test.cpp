@@ -27,12 +27,15 @@ TEST(ShippedConfigs, ExperimentsValidate) {
 
 TEST(ShippedConfigs, FragmentsValidate) {
   int count = 0;
+  const std::string calibration = std::string(ABQ_SOURCE_DIR) + "/configs/data/sotu_calibration.yaml";
   for (const auto& entry : fs::recursive_directory_iterator(std::string(ABQ_SOURCE_DIR) + "/configs")) {
     if (entry.path().extension() != ".yaml") continue;
     ++count;
     std::string wrapper = ::testing::TempDir() + "/fragment_wrapper.yaml";
-    std::ofstream(wrapper) << "name: fragment\nresults: out.h5\ninclude: [" << fs::absolute(entry.path()).string()
-                           << "]\n";
+    // Method presets need calibration data (validation checks it is set, not read): the shipped
+    // calibration fragment comes first, so the fragment under test overrides it.
+    std::ofstream(wrapper) << "name: fragment\nresults: out.h5\ninclude: [" << calibration << ", "
+                           << fs::absolute(entry.path()).string() << "]\n";
     try {
       abq::pipeline::load_experiment(wrapper, {});
     } catch (const abq::Error& e) {

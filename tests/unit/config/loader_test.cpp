@@ -2,6 +2,8 @@
 // column of each key counted in the file, 1-based) and from the merge rules in loader.h.
 #include "framework/config/loader.h"
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -69,14 +71,62 @@ TEST(Loader, IncludeCycleNamesTheFileAndLine) {
 TEST(Loader, MissingIncludeNamesTheFileAndLine) {
   EXPECT_EQ(error_of([&] { load_config(kDir + "missing_include.yaml"); }),
             kDir + "missing_include.yaml:2:22: cannot open included file '" + kDir +
-                "does_not_exist.yaml'\n"
+                "does_not_exist.yaml': no such file\n"
                 "include: [base.yaml, does_not_exist.yaml]\n"
-                "                     ^ include paths are relative to the including file");
+                "                     ^ include paths name YAML files, relative to the including file");
 }
 
 TEST(Loader, MissingTopLevelFile) {
   EXPECT_EQ(error_of([&] { load_config(kDir + "nope.yaml"); }),
-            "cannot open config file '" + kDir + "nope.yaml'");
+            "cannot open config file '" + kDir + "nope.yaml': no such file");
+}
+
+TEST(Loader, IncludeOfADirectoryIsAnError) {
+  EXPECT_EQ(error_of([&] { parse_config("name: x\ninclude: [sub]\n", kDir + "x.yaml"); }),
+            kDir + "x.yaml:2:11: cannot open included file '" + kDir + "sub': it is a directory, not a file\n"
+                "include: [sub]\n"
+                "          ^ include paths name YAML files, relative to the including file");
+  EXPECT_EQ(error_of([&] { load_config(kDir + "sub"); }),
+            "cannot open config file '" + kDir + "sub': it is a directory, not a file");
+}
+
+// /dev/zero never ends: reading it whole took all memory before.
+TEST(Loader, IncludeOfADeviceIsAnError) {
+  EXPECT_EQ(error_of([&] { parse_config("include: [/dev/zero]\n", "x.yaml"); }),
+            "x.yaml:1:11: cannot open included file '/dev/zero': it is not a regular file (a device, FIFO or socket)\n"
+            "include: [/dev/zero]\n"
+            "          ^ include paths name YAML files, relative to the including file");
+}
+
+TEST(Loader, OversizedIncludeIsAnError) {
+  const std::string big =
+      (std::filesystem::path(::testing::TempDir()) / "oversized_fragment.yaml").lexically_normal().string();
+  {
+    std::ofstream out(big, std::ios::binary);
+    out << "a: 1\n" << std::string((size_t(1) << 22), '#') << "\n";
+  }
+  const uintmax_t size = std::filesystem::file_size(big);
+  EXPECT_EQ(error_of([&] { parse_config("include: " + big + "\n", "x.yaml"); }),
+            "x.yaml:1:10: cannot open included file '" + big + "': it has " + std::to_string(size) +
+                " bytes; config files are limited to 4194304 bytes\n"
+                "include: " + big + "\n"
+                "         ^ include paths name YAML files, relative to the including file");
+  std::filesystem::remove(big);
+}
+
+// YAML::Load reads the first document only; the rest of the file was dropped without a word.
+TEST(Loader, ASecondDocumentIsAnError) {
+  EXPECT_EQ(error_of([] { parse_config("a: 1\n---\nb: 2\n", "x.yaml"); }),
+            "x.yaml:3:1: a config file holds one YAML document; document 2 starts here\n"
+            "b: 2\n"
+            "^ remove the '---' line above it, or move it to a file of its own");
+  EXPECT_EQ(error_of([] { parse_config("a: 1\n---\n---\n- b\n", "x.yaml"); }).substr(0, 70),
+            "x.yaml:4:1: a config file holds one YAML document; document 3 starts h");
+  // A stray ',' made YAML::LoadAll return empty documents until memory ran out.
+  EXPECT_EQ(error_of([] { parse_config(", x\n", "x.yaml"); }).substr(0, 66),
+            "x.yaml:1:1: YAML syntax error: the parser makes no progress here\n,");
+  // An explicit start marker, or empty documents after the first, hold nothing to lose.
+  EXPECT_EQ(parse_config("---\na: 1\n---\n", "x.yaml").root()["a"].Scalar(), "1");
 }
 
 TEST(Loader, SyntaxErrorPointsAtTheLine) {

@@ -99,5 +99,17 @@ TEST(Overrides, EmptyValueIsNull) {
   EXPECT_TRUE(doc.root()["quant"]["weights"].IsNull());
 }
 
+// An index beyond size_t threw std::out_of_range ("stoul") out of the parser before.
+TEST(Overrides, HugeListIndexIsPastTheEnd) {
+  Document doc = parse_config("eval:\n  - {type: perplexity, seqlen: 8}\n", "x.yaml");
+  EXPECT_EQ(error_of([&] { apply_override(doc, "eval.99999999999999999999.seqlen=4"); }),
+            "--set eval.99999999999999999999.seqlen=4: cannot set eval.99999999999999999999.seqlen: "
+            "eval has 1 items, no item 99999999999999999999");
+  EXPECT_EQ(error_of([&] { apply_override(doc, "eval.18446744073709551615.seqlen=4"); }),
+            "--set eval.18446744073709551615.seqlen=4: cannot set eval.18446744073709551615.seqlen: "
+            "eval has 1 items, no item 18446744073709551615");
+  EXPECT_FALSE(doc.find({"eval", "[99999999999999999999]"}).IsDefined());
+}
+
 }  // namespace
 }  // namespace abq::config

@@ -121,5 +121,32 @@ TEST(Variants, SettingThroughAScalarIsAnError) {
             "        ^");
 }
 
+// A million variants took 5.8 GB before the first run; the count is checked before any is built.
+TEST(Variants, TooManyVariantsIsAnErrorGivingTheCountAndTheLimit) {
+  std::string text = "name: x\nsweep:\n";
+  for (const char* key : {"a", "b", "c", "d", "e", "f"}) text += std::string("  ") + key + ": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n";
+  const Document doc = parse_config(text, "x.yaml");
+  EXPECT_EQ(error_of([&] { expand_variants(doc); }),
+            "x.yaml:2:1: the experiment expands to 1000000 runs (sweep: 10 x 10 x 10 x 10 x 10 x 10), more than "
+            "the limit of 10000\n"
+            "sweep:\n"
+            "^ split the study into several experiment files");
+  const Document runs = parse_config(
+      "runs:\n  - {name: a}\n  - {name: b}\nsweep: {a: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], b: [" +
+          std::string("0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ") + "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+          "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+          "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+          "0, 1, 2, 3, 4, 5, 6, 7, 8, 9], c: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n",
+      "x.yaml");
+  EXPECT_EQ(error_of([&] { expand_variants(runs); }).substr(0, 116),
+            "x.yaml:4:1: the experiment expands to 20000 runs (runs: 2, sweep: 10 x 100 x 10), more than the limit of "
+            "10000\nsweep");
+  // At the limit, every variant is built.
+  const Document fits = parse_config("sweep: {a: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], b: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "
+                                     "c: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], d: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n",
+                                     "x.yaml");
+  EXPECT_EQ(expand_variants(fits).size(), 10000u);
+}
+
 }  // namespace
 }  // namespace abq::config

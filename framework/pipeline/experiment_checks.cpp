@@ -1,0 +1,293 @@
+#include "framework/pipeline/experiment_checks.h"
+
+#include <filesystem>
+
+#include "evaluators/registry.h"
+#include "framework/core/error.h"
+#include "framework/io/gguf.h"
+#include "framework/io/gguf_config.h"
+#include "framework/io/hf_config.h"
+#include "framework/methods/allocations/uniform.h"
+#include "framework/methods/registry.h"
+#include "framework/model/llama_model.h"
+#include "framework/model/site_names.h"
+#include "framework/pipeline/quantize_model.h"
+#include "framework/quant/fake_quant.h"
+
+namespace abq::pipeline {
+namespace fs = std::filesystem;
+using config::Diagnostics;
+using config::Document;
+using config::KeyPath;
+
+namespace {
+
+KeyPath override_path(size_t i) { return {"quant", "allocation", "overrides", config::index_segment(i)}; }
+
+KeyPath child(KeyPath path, const std::string& key) {
+  path.push_back(key);
+  return path;
+}
+
+// The first of `keys` under `path` that the document spells out, else `path` itself.
+KeyPath written_key(const Document& document, const KeyPath& path, std::initializer_list<const char*> keys) {
+  for (const char* key : keys)
+    if (document.key_position(child(path, key))) return child(path, key);
+  return path;
+}
+
+// ---- evaluators: each one is built (cheap, no data read) so its own option checks run now.
+
+void check_evaluators(const ExperimentSpec& spec, const Document& document, Diagnostics& diagnostics) {
+  for (size_t i = 0; i < spec.eval.size(); ++i) {
+    const ComponentSpec& e = spec.eval[i];
+    const KeyPath at{"eval", config::index_segment(i)};
+    if (e.type == "perplexity") {
+      // Pointed at the key itself: the evaluator's message cannot say which key it came from.
+      const int64_t seqlen = e.options["seqlen"].as<int64_t>();
+      const int64_t stride = e.options["stride"].as<int64_t>();
+      if (stride > seqlen) {
+        diagnostics.add(child(at, "stride"), true,
+                        cat(config::format_path(at), ".stride ", stride, " is larger than seqlen ", seqlen),
+                        "windows of seqlen tokens start every stride tokens; stride must be in [1, seqlen] (0 = seqlen)");
+        continue;
+      }
+    }
+    try {
+      evaluators::make_evaluator(e.type, e.options, [&](const std::string& p) { return spec.resolve_path(p); });
+    } catch (const Error& error) {
+      diagnostics.add(child(at, "type"), true, cat(config::format_path(at), ": ", error.message()));
+    }
+  }
+}
+
+// ---- activation ranges
+
+struct ActivationSpec {
+  KeyPath path;
+  const quant::QuantSpec* spec;
+};
+
+std::vector<ActivationSpec> activation_specs(const ExperimentSpec& spec) {
+  std::vector<ActivationSpec> out = {{{"quant", "activations"}, &spec.quant.activations},
+                                     {{"quant", "kv"}, &spec.quant.kv}};
+  const auto& overrides = spec.quant.allocation_options.overrides;
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    if (overrides[i].activations) out.push_back({child(override_path(i), "activations"), &*overrides[i].activations});
+    if (overrides[i].kv) out.push_back({child(override_path(i), "kv"), &*overrides[i].kv});
+  }
+  return out;
+}
+
+void check_activation_ranges(const ExperimentSpec& spec, const Document& document, Diagnostics& diagnostics) {
+  for (const auto& a : activation_specs(spec)) {
+    if (!a.spec->enabled() || a.spec->dynamic) continue;
+    const KeyPath key = written_key(document, a.path, {"dynamic", "granularity"});
+    try {
+      quant::RangeObserver observer(*a.spec);  // holds the rule for which granularities may be static
+    } catch (const Error& error) {
+      diagnostics.add(key, true, cat(config::format_path(a.path), ": ", error.message()),
+                      "set dynamic: true, or granularity: per_tensor / per_channel / per_head");
+      continue;
+    }
+    if (spec.calibration.data.empty())
+      diagnostics.add(key, true,
+                      cat(config::format_path(a.path), ": static activation ranges (dynamic: false) need calibration data"),
+                      "set calibration.data to a text file, or dynamic: true");
+  }
+}
+
+// ---- calibration data for corrections and block-wise weight quantizers
+
+void check_calibration_needs(const ExperimentSpec& spec, const Document& document, Diagnostics& diagnostics) {
+  if (!spec.calibration.data.empty()) return;
+  for (size_t j = 0; j < spec.quant.corrections.size(); ++j) {
+    const KeyPath at{"quant", "corrections", config::index_segment(j)};
+    diagnostics.add(written_key(document, at, {"type"}), true,
+                    cat("correction '", spec.quant.corrections[j].type, "' (", config::format_path(at),
+                        ") needs calibration data"),
+                    "set calibration.data to a text file");
+  }
+  const std::string& type = spec.quant.weight_quantizer.type;
+  if (methods::weight_quantizer_needs_hessian(type) || methods::weight_quantizer_is_learned(type))
+    diagnostics.add(written_key(document, {"quant", "weight_quantizer"}, {"type"}), true,
+                    cat("weight quantizer '", type, "' needs calibration data"), "set calibration.data to a text file");
+}
+
+// ---- model shapes
+
+model::LlamaConfig random_config(const RandomModelSpec& r) {
+  model::LlamaConfig c;
+  c.model_type = "llama";
+  c.vocab_size = r.vocab_size;
+  c.hidden_size = r.hidden_size;
+  c.intermediate_size = r.intermediate_size;
+  c.num_layers = r.num_layers;
+  c.num_heads = r.num_heads;
+  c.num_kv_heads = r.num_kv_heads;
+  c.tie_embeddings = r.tie_embeddings;
+  return c;
+}
+
+// False (with diagnostics) when the random model's head counts do not fit its hidden size.
+bool check_random_model(const ExperimentSpec& spec, Diagnostics& diagnostics) {
+  const RandomModelSpec& r = spec.model.random;
+  const KeyPath at{"model", "random"};
+  bool ok = true;
+  if (r.hidden_size % r.num_heads != 0) {
+    diagnostics.add(child(at, "num_heads"), true,
+                    cat("model.random.num_heads ", r.num_heads, " does not divide hidden_size ", r.hidden_size),
+                    "each head gets hidden_size / num_heads channels");
+    ok = false;
+  }
+  if (r.num_heads % r.num_kv_heads != 0) {
+    diagnostics.add(child(at, "num_kv_heads"), true,
+                    cat("model.random.num_kv_heads ", r.num_kv_heads, " does not divide num_heads ", r.num_heads),
+                    "grouped-query attention shares each KV head among num_heads / num_kv_heads heads");
+    ok = false;
+  }
+  if (!ok) return false;
+  try {
+    model::resolve_config(random_config(r));
+  } catch (const Error& error) {
+    diagnostics.add(at, true, cat("model.random: ", error.message()));
+    return false;
+  }
+  return true;
+}
+
+// The checkpoint's shapes when its header can be read now (a regular file or config.json; a
+// missing checkpoint is the run's to report, and a FIFO must not block validation).
+std::optional<model::LlamaConfig> read_checkpoint_config(const ExperimentSpec& spec, const std::string& path) {
+  std::error_code ec;
+  try {
+    if (spec.model.source == "gguf" && fs::is_regular_file(path, ec))
+      return io::llama_config_from_gguf(io::GgufFile::open(path));
+    if (spec.model.source == "hf" && fs::is_regular_file(path + "/config.json", ec))
+      return io::llama_config_from_hf(path + "/config.json");
+  } catch (const Error&) {
+    // A damaged checkpoint is reported, with its name, when the run loads it.
+  }
+  return std::nullopt;
+}
+
+bool checkpoint_config(const ExperimentSpec& spec, ShapeCache& shapes, model::LlamaConfig& config) {
+  const std::string path = spec.resolve_path(spec.model.path);
+  const std::string key = spec.model.source + ":" + path;
+  auto it = shapes.find(key);
+  if (it == shapes.end()) it = shapes.emplace(key, read_checkpoint_config(spec, path)).first;
+  if (!it->second) return false;
+  config = *it->second;
+  return true;
+}
+
+void check_weight_groups(const ExperimentSpec& spec, ShapeCache& shapes, Diagnostics& diagnostics) {
+  model::LlamaConfig config;
+  if (spec.model.source == "random") {
+    if (!check_random_model(spec, diagnostics)) return;
+    config = random_config(spec.model.random);
+  } else if (!checkpoint_config(spec, shapes, config)) {
+    return;  // checked by the run before calibration
+  }
+  for (const auto& problem : weight_group_problems(spec, config))
+    diagnostics.add(problem.key, true, problem.message, problem.hint);
+}
+
+int64_t input_size(model::LinearKind kind, const model::LlamaConfig& c) {
+  if (kind == model::LinearKind::o_proj) return c.num_heads * c.head_dim;
+  if (kind == model::LinearKind::down_proj) return c.intermediate_size;
+  return c.hidden_size;
+}
+
+}  // namespace
+
+std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const model::LlamaConfig& model_config) {
+  // fake_quant gives a shorter last group when G does not divide K (RTN); GPTQ's column blocks and
+  // awq_clip's group search need whole groups (gptq.cpp, awq_clip.cpp throw on a misfit).
+  const std::string& quantizer = spec.quant.weight_quantizer.type;
+  if (quantizer != "gptq" && quantizer != "awq_clip") return {};
+  model::LlamaConfig config;
+  std::map<std::string, quant::QuantSpec> allocation;
+  try {
+    config = model::resolve_config(model_config);
+    methods::DefaultSpecs defaults{spec.quant.weights, spec.quant.activations, spec.quant.kv};
+    allocation = methods::allocate_uniform(site_infos(config), defaults, spec.quant.allocation_options);
+  } catch (const Error&) {
+    return {};  // a bad model config or an override matching nothing: the run names those
+  }
+  const auto& overrides = spec.quant.allocation_options.overrides;
+  struct Found {
+    std::string site;
+    int64_t group = 0, in = 0, count = 0;
+  };
+  std::map<std::string, std::pair<KeyPath, Found>> by_key;  // first misfit per key, in site order
+  std::vector<std::string> order;
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      const model::SiteKind site_kind = model::weight_site(kind);
+      const std::string site = model::site_name(layer, site_kind);
+      const quant::QuantSpec& s = allocation.at(site);
+      const int64_t in = input_size(kind, config);
+      if (!s.enabled() || s.granularity != quant::Granularity::per_group || s.group_size <= 0 || in % s.group_size == 0)
+        continue;
+      // The key that set this group size: the last matching override that writes one, else the default.
+      KeyPath key{"quant", "weights", "group_size"};
+      methods::SiteInfo info{site, site.substr(0, site.rfind('.')), methods::SiteRole::weight};
+      for (size_t i = overrides.size(); i-- > 0;) {
+        if (!overrides[i].weights || !methods::site_pattern_matches(overrides[i].pattern, info)) continue;
+        const KeyPath candidate = child(child(override_path(i), "weights"), "group_size");
+        if (spec.key_positions.count(config::format_path(candidate))) key = candidate;
+        break;
+      }
+      const std::string name = config::format_path(key);
+      auto [it, fresh] = by_key.try_emplace(name, key, Found{site, s.group_size, in, 0});
+      if (fresh) order.push_back(name);
+      ++it->second.second.count;
+    }
+  }
+  std::vector<KeyProblem> problems;
+  for (const auto& name : order) {
+    const auto& [key, f] = by_key.at(name);
+    const std::string module = f.site.substr(0, f.site.rfind('.'));
+    problems.push_back(
+        {key,
+         cat(name, " ", f.group, " does not divide the input size ", f.in, " of ", module,
+             f.count > 1 ? cat(" (and ", f.count - 1, " more linears)") : std::string()),
+         cat(quantizer, " needs group_size to divide every input size it applies to; this model has hidden_size ",
+             config.hidden_size, ", attention output ", config.num_heads * config.head_dim, ", intermediate_size ",
+             config.intermediate_size)});
+  }
+  return problems;
+}
+
+void require_weight_groups_fit(const ExperimentSpec& spec, const model::LlamaConfig& model_config) {
+  std::string out;
+  for (const auto& p : weight_group_problems(spec, model_config)) {
+    const auto where = spec.key_positions.find(config::format_path(p.key));
+    out += (out.empty() ? "" : "\n") + (where == spec.key_positions.end() ? spec.file : where->second) + ": " +
+           p.message + "\n    " + p.hint;
+  }
+  if (!out.empty()) throw ConfigError(out);
+}
+
+std::map<std::string, std::string> runtime_key_positions(const Document& document) {
+  std::map<std::string, std::string> out;
+  auto keep = [&](const KeyPath& key) {
+    if (const config::SourcePosition* p = document.key_position(key)) out[config::format_path(key)] = p->describe();
+  };
+  keep({"quant", "weights", "group_size"});
+  const YAML::Node overrides = document.find({"quant", "allocation", "overrides"});
+  if (overrides.IsSequence())
+    for (size_t i = 0; i < overrides.size(); ++i) keep(child(child(override_path(i), "weights"), "group_size"));
+  return out;
+}
+
+void check_experiment(const ExperimentSpec& spec, const Document& document, Diagnostics& diagnostics,
+                      ShapeCache& shapes) {
+  check_evaluators(spec, document, diagnostics);
+  check_activation_ranges(spec, document, diagnostics);
+  check_calibration_needs(spec, document, diagnostics);
+  check_weight_groups(spec, shapes, diagnostics);
+}
+
+}  // namespace abq::pipeline
