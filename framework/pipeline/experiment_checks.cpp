@@ -11,6 +11,7 @@
 #include "framework/methods/registry.h"
 #include "framework/model/llama_model.h"
 #include "framework/model/site_names.h"
+#include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/quant/fake_quant.h"
 
@@ -116,19 +117,6 @@ void check_calibration_needs(const ExperimentSpec& spec, const Document& documen
 
 // ---- model shapes
 
-model::LlamaConfig random_config(const RandomModelSpec& r) {
-  model::LlamaConfig c;
-  c.model_type = "llama";
-  c.vocab_size = r.vocab_size;
-  c.hidden_size = r.hidden_size;
-  c.intermediate_size = r.intermediate_size;
-  c.num_layers = r.num_layers;
-  c.num_heads = r.num_heads;
-  c.num_kv_heads = r.num_kv_heads;
-  c.tie_embeddings = r.tie_embeddings;
-  return c;
-}
-
 // False (with diagnostics) when the random model's head counts do not fit its hidden size.
 bool check_random_model(const ExperimentSpec& spec, Diagnostics& diagnostics) {
   const RandomModelSpec& r = spec.model.random;
@@ -148,7 +136,7 @@ bool check_random_model(const ExperimentSpec& spec, Diagnostics& diagnostics) {
   }
   if (!ok) return false;
   try {
-    model::resolve_config(random_config(r));
+    model::resolve_config(random_model_config(r));
   } catch (const Error& error) {
     diagnostics.add(at, true, cat("model.random: ", error.message()));
     return false;
@@ -185,7 +173,7 @@ void check_weight_groups(const ExperimentSpec& spec, ShapeCache& shapes, Diagnos
   model::LlamaConfig config;
   if (spec.model.source == "random") {
     if (!check_random_model(spec, diagnostics)) return;
-    config = random_config(spec.model.random);
+    config = random_model_config(spec.model.random);
   } else if (!checkpoint_config(spec, shapes, config)) {
     return;  // checked by the run before calibration
   }

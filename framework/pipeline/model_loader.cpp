@@ -21,15 +21,7 @@ namespace {
 
 LoadedModel load_random(const ExperimentSpec& spec) {
   const auto& r = spec.model.random;
-  model::LlamaConfig config;
-  config.model_type = "llama";
-  config.vocab_size = r.vocab_size;
-  config.hidden_size = r.hidden_size;
-  config.intermediate_size = r.intermediate_size;
-  config.num_layers = r.num_layers;
-  config.num_heads = r.num_heads;
-  config.num_kv_heads = r.num_kv_heads;
-  config.tie_embeddings = r.tie_embeddings;
+  model::LlamaConfig config = random_model_config(r);
   config.max_position = 1 << 16;
   LoadedModel loaded;
   loaded.tokenizer = tokenize::make_byte_tokenizer();
@@ -113,6 +105,19 @@ LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
 }
 
 }  // namespace
+
+model::LlamaConfig random_model_config(const RandomModelSpec& r) {
+  model::LlamaConfig c;
+  c.model_type = "llama";
+  c.vocab_size = r.vocab_size;
+  c.hidden_size = r.hidden_size;
+  c.intermediate_size = r.intermediate_size;
+  c.num_layers = r.num_layers;
+  c.num_heads = r.num_heads;
+  c.num_kv_heads = r.num_kv_heads;
+  c.tie_embeddings = r.tie_embeddings;
+  return c;
+}
 
 LoadedModel load_model(const ExperimentSpec& spec) {
   LoadedModel loaded;

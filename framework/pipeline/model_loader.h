@@ -22,4 +22,7 @@ struct LoadedModel {
 /// Throws abq::Error naming the checkpoint and what is wrong with it.
 LoadedModel load_model(const ExperimentSpec& spec);
 
+/// The LlamaConfig of `model.source: random` (shapes only; ids and positions are set by load_model).
+model::LlamaConfig random_model_config(const RandomModelSpec& random);
+
 }  // namespace abq::pipeline

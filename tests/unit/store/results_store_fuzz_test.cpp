@@ -24,14 +24,13 @@ namespace abq::store {
 namespace {
 
 using test_util::begin_attributes_of;
+using test_util::kSealBytes;
 using test_util::read_bytes;
 using test_util::record_of;
 using test_util::run_id_of;
 using test_util::same_record;
 using test_util::ScratchDir;
 using test_util::write_bytes;
-
-constexpr size_t kSealBytes = 117;  // store_seal.h
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);

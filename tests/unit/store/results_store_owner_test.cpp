@@ -18,20 +18,12 @@ namespace abq::store {
 namespace {
 
 using test_util::begin_attributes_of;
+using test_util::error_text;
 using test_util::read_bytes;
 using test_util::record_of;
 using test_util::run_id_of;
 using test_util::ScratchDir;
 using test_util::write_bytes;
-
-std::string error_text(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // A child that begins run `index` in `path`, reports it through a pipe and then waits to be killed.
 pid_t begin_in_child(const std::string& path, int index) {

@@ -20,21 +20,13 @@ namespace abq::store {
 namespace {
 
 using test_util::begin_attributes_of;
+using test_util::error_text;
 using test_util::read_bytes;
 using test_util::record_of;
 using test_util::run_id_of;
 using test_util::same_record;
 using test_util::ScratchDir;
 using test_util::write_bytes;
-
-std::string error_text(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 RunRecord complete_run(ResultsStore& store, int index) {
   store.begin_run(run_id_of(index), begin_attributes_of(index));

@@ -9,12 +9,27 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
+#include "framework/core/error.h"
 #include "framework/store/results_store.h"
 
 namespace abq::store::test_util {
+
+/// Length of the seal line every write appends (store_seal.h: "abq-store-seal v1 sha256=… bytes=…\n").
+constexpr size_t kSealBytes = 117;
+
+/// e.what() of the abq::Error `action` throws, or "(no error)".
+inline std::string error_text(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 /// A fresh directory under `base` (the system temp dir by default), removed with everything in it
 /// at scope exit.
