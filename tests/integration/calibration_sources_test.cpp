@@ -3,12 +3,15 @@
 // written by tools/fixtures/pipeline_calibration_windows.py with the byte tokenizer).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "framework/core/error.h"
 #include "framework/pipeline/calibration_data.h"
+#include "framework/pipeline/experiment_spec.h"
 #include "framework/tokenize/tokenizer.h"
 
 namespace {
@@ -49,6 +52,30 @@ TEST(CalibrationSources, ATooShortCorpusNamesTheFileAndSource) {
     EXPECT_NE(what.find("source ptb"), std::string::npos) << what;
     EXPECT_NE(what.find("ptb.train.txt"), std::string::npos) << what;
   }
+}
+
+// A misspelt source, and the awq keys the plan now owns, are validation errors at their keys.
+TEST(CalibrationSources, BadKeysAreValidationErrorsAtTheirKeys) {
+  const auto dir = std::filesystem::temp_directory_path() / ("calib-src-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto error_of = [&](const std::string& body) -> std::string {
+    const std::string path = (dir / "x.yaml").string();
+    std::ofstream(path) << "name: x\nresults: " << (dir / "x.h5").string() << "\n" << body;
+    try {
+      abq::pipeline::load_experiment(path, {});
+    } catch (const abq::ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string data = std::string(ABQ_SOURCE_DIR) + "/experiments/data/sotu/calibration.txt";
+  const auto source = error_of("calibration: {data: " + data + ", source: wikitext}\n");
+  EXPECT_NE(source.find("x.yaml:3:"), std::string::npos) << source;
+  EXPECT_NE(source.find("wikitext2"), std::string::npos) << source;  // the allowed names are listed
+  const auto awq = error_of("calibration: {data: " + data + "}\nquant:\n  corrections: [{type: awq, bits: 3}]\n");
+  EXPECT_NE(awq.find("x.yaml:5:"), std::string::npos) << awq;
+  EXPECT_NE(awq.find("bits"), std::string::npos) << awq;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
