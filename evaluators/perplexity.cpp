@@ -317,4 +317,33 @@ std::vector<Metric> PerplexityEvaluator::evaluate(const EvalContext& context) {
   return out;
 }
 
+const config::OptionSet<PerplexityOptions>& perplexity_options() {
+  using config::Schema;
+  using O = PerplexityOptions;
+  static const auto set =
+      config::OptionSet<O>()
+          .field("protocol", &O::protocol, Schema::enumeration({"text", "wikitext2", "c4", "c4-new", "ptb", "ptb-new", "llamacpp"})
+                                               .doc("text assembly (README.md): text file, GPTQ wikitext2 / c4 / c4-new / ptb / ptb-new, "
+                                                    "llamacpp (llama-perplexity on a text file)"))
+          .field("data", &O::data, Schema::string().required().doc("the protocol's file: text file, wiki.test.raw, ptb.valid.txt (ptb), "
+                                                                  "ptb.test.txt (ptb-new), c4-validation.00000-of-00008.json[.gz] (c4, c4-new)"))
+          .field("dataset", &O::dataset, Schema::string().optional().doc("label in tables (default: the protocol; text: the file stem)"))
+          .field("seqlen", &O::seqlen, Schema::integer().range(2, 1 << 20).doc("window length T (GPTQ: 2048)"))
+          .field("stride", &O::stride, Schema::integer().range(0, 1 << 20).doc(
+                     "tokens between window starts; 0 = seqlen (non-overlapping, GPTQ); smaller scores the last stride targets"))
+          .field("score_from", &O::score_from, Schema::integer().range(0, 1 << 20).doc(
+                     "score only the targets at positions >= k of every window (seqlen/2: the second half, "
+                     "as Brevitas; llamacpp: seqlen/2 + 1); 0 = by the stride rule"))
+          .field("max_windows", &O::max_windows, Schema::integer().range(0, 1 << 30).doc("score only the first N windows; 0 = all"))
+          .field("batch_size", &O::batch_size, Schema::integer().range(1, 4096).doc("windows per forward"))
+          .field("bos", &O::bos, Schema::enumeration({"auto", "stream_start", "per_doc", "per_window", "none"})
+                                     .doc("BOS convention; auto = stream_start (one BOS before the joined text), per_doc for c4"))
+          .field("c4_windows", &O::c4_windows, Schema::integer().range(1, 1 << 20).doc("c4 / c4-new: number of windows (GPTQ: 256)"))
+          .field("c4_seed", &O::c4_seed, Schema::integer().range(0, int64_t(1) << 62).doc("c4: random.seed of the sampler (GPTQ: 0)"))
+          .field("c4_new_docs", &O::c4_new_docs, Schema::integer().range(1, 1 << 30).doc("c4-new: documents joined (GPTQ: 1100)"))
+          .field("logit_metrics", &O::logit_metrics,
+                 Schema::boolean().doc("with an unquantized reference model: KL(fp||quant), top-1 agreement, dNLL, dp"));
+  return set;
+}
+
 }  // namespace abq::evaluators

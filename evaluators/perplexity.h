@@ -16,6 +16,7 @@
 
 #include <string>
 
+#include "framework/config/options.h"
 #include "evaluators/evaluator.h"
 
 namespace abq::evaluators {
@@ -38,6 +39,8 @@ struct PerplexityOptions {
   int64_t c4_new_docs = 1100;     // c4-new: documents joined
   bool logit_metrics = true;      // with EvalContext::reference: KL / top-1 / dNLL / dp
 };
+/// The one declaration of the perplexity evaluator's keys (defaults are the struct's).
+const config::OptionSet<PerplexityOptions>& perplexity_options();
 
 struct PerplexityResult {
   double ppl = 0;

@@ -161,4 +161,25 @@ std::vector<Metric> RollingPerplexityEvaluator::evaluate(const EvalContext& cont
   return out;
 }
 
+const config::OptionSet<RollingPerplexityOptions>& rolling_perplexity_options() {
+  using config::Schema;
+  using O = RollingPerplexityOptions;
+  static const auto set =
+      config::OptionSet<O>()
+          .field("task", &O::task, Schema::enumeration({"wikitext"}).doc(
+                     "lm-eval loglikelihood_rolling task: wikitext (document-level WikiText-2, README.md)"))
+          .field("data", &O::data, Schema::string().required().doc("wiki.test.raw (split into the wikitext_document_level pages) or "
+                                                                  "JSON lines with a \"page\" field"))
+          .field("dataset", &O::dataset, Schema::string().optional().doc("label in tables (default: the task)"))
+          .field("max_length", &O::max_length, Schema::integer().range(0, 1 << 20).doc(
+                     "rolling window length M; 0 = the model's context length, as lm-eval's HF model "
+                     "(max_position_embeddings; 2048 when unknown)"))
+          .field("limit", &O::limit, Schema::integer().range(0, 1 << 30).doc("score only the first N documents; 0 = all"))
+          .field("batch_size", &O::batch_size, Schema::integer().range(1, 4096).doc("windows per forward"))
+          .field("add_special_tokens", &O::add_special_tokens, Schema::boolean().doc(
+                     "encode documents with the tokenizer's BOS rule (lm-eval >= 0.4.10); "
+                     "false = without (lm-eval <= 0.4.9.1)"));
+  return set;
+}
+
 }  // namespace abq::evaluators

@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "framework/config/options.h"
 #include "evaluators/evaluator.h"
 
 namespace abq::evaluators {
@@ -29,6 +30,8 @@ struct RollingPerplexityOptions {
   /// Llama tokenizers, nothing for SmolLM2 / GPT-2 style ones).
   bool add_special_tokens = false;
 };
+/// The one declaration of the rolling_perplexity evaluator's keys (defaults are the struct's).
+const config::OptionSet<RollingPerplexityOptions>& rolling_perplexity_options();
 
 /// One document's rolling log-likelihood and the counts it is weighted by.
 struct RollingDocScore {

@@ -165,4 +165,21 @@ std::vector<Metric> ZeroShotEvaluator::evaluate(const EvalContext& context) {
   return out;
 }
 
+const config::OptionSet<ZeroShotOptions>& zero_shot_options() {
+  using config::Schema;
+  using O = ZeroShotOptions;
+  static const auto set =
+      config::OptionSet<O>()
+          .field("task", &O::task, Schema::enumeration(task_names()).required().doc("lm-eval task, formed as lm-eval 0.4 forms it (README.md)"))
+          .field("data", &O::data, Schema::string().required().doc("the task's file under data/eval (README.md lists which)"))
+          .field("labels", &O::labels, Schema::string().optional().doc("piqa: labels file (default: <data stem>-labels.lst)"))
+          .field("limit", &O::limit, Schema::integer().range(0, 1 << 30).doc("score only N documents; 0 = all"))
+          .field("sample_seed", &O::sample_seed, Schema::integer().range(-1, int64_t(1) << 62).doc(
+                     "-1: the first `limit` documents (lm-eval --limit); >= 0: random.sample(range(n), limit) with this seed"))
+          .field("batch_size", &O::batch_size, Schema::integer().range(1, 4096).doc("requests per forward (length-sorted, right-padded)"))
+          .field("max_length", &O::max_length, Schema::integer().range(2, 1 << 20).doc("inputs keep their last max_length tokens"))
+          .field("add_bos", &O::add_bos, Schema::boolean().doc("BOS before every request (lm-eval add_bos_token; False for LLaMA)"));
+  return set;
+}
+
 }  // namespace abq::evaluators

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "framework/config/options.h"
 #include "evaluators/evaluator.h"
 
 namespace abq::evaluators {
@@ -25,6 +26,8 @@ struct ZeroShotOptions {
   int64_t max_length = 2048; // lm-eval max_length: inputs keep their last max_length tokens
   bool add_bos = false;      // lm-eval add_bos_token (False for LLaMA in lm-eval 0.4)
 };
+/// The one declaration of the zero_shot evaluator's keys (defaults are the struct's).
+const config::OptionSet<ZeroShotOptions>& zero_shot_options();
 
 struct ZeroShotScores {
   int64_t n = 0;

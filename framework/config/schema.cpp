@@ -202,9 +202,16 @@ std::string Schema::summary() const {
   return "";
 }
 
+Schema& Schema::rule(std::string doc, Rule rule) {
+  ABQ_ASSERT(kind_ == Kind::object, "rule() on a non-object schema");
+  rules_.emplace_back(std::move(doc), std::move(rule));
+  return *this;
+}
+
 void Schema::describe_into(std::string& out, size_t indent) const {
   const std::string pad(indent, ' ');
   if (kind_ == Kind::object) {
+    for (const auto& [doc, rule] : rules_) out += pad + "rule: " + doc + "\n";
     for (const auto& [key, field] : fields_) {
       out += pad + key + ": " + field.summary();
       if (field.has_default_) {

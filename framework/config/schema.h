@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,8 +30,20 @@
 
 namespace abq::config {
 
+/// A problem a cross-field rule found in a resolved object: the key at fault, relative to the
+/// object (empty: the object itself), and what is wrong with it.
+struct RuleProblem {
+  std::vector<std::string> key;
+  std::string message;
+  std::string hint;
+};
+
 class Schema {
  public:
+  /// A cross-field rule of an object: runs on the resolved object (defaults filled) once its keys
+  /// validated cleanly; every problem is reported at its key, collected with the rest.
+  using Rule = std::function<std::vector<RuleProblem>(const YAML::Node& resolved)>;
+
   enum class Kind { any, boolean, integer, number, string, enumeration, list, object, map_of, tagged };
   enum class Presence { implicit, required, optional };
   using Fields = std::vector<std::pair<std::string, Schema>>;
@@ -83,6 +96,9 @@ class Schema {
   Schema& add(std::string key, Schema field);
   /// Tagged: the type used when the tag key is absent.
   Schema& default_type(std::string type);
+  /// Objects: adds a cross-field rule; `doc` is its one-line statement for describe().
+  Schema& rule(std::string doc, Rule rule);
+  const std::vector<std::pair<std::string, Rule>>& rules() const { return rules_; }
 
   Kind kind() const { return kind_; }
   Presence presence() const { return presence_; }
@@ -134,6 +150,7 @@ class Schema {
   Fields fields_;                          // object keys / tagged types
   std::string tag_key_;
   std::string default_type_;
+  std::vector<std::pair<std::string, Rule>> rules_;  // objects: cross-field rules with their docs
 };
 
 }  // namespace abq::config

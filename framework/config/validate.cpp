@@ -226,6 +226,7 @@ class Validator {
   YAML::Node check_object(const YAML::Node& node, const Schema& s, const KeyPath& path,
                           const std::string& type_name, const std::string& tag_key) {
     const std::string label = label_of(path, type_name);
+    const size_t issues_before = diagnostics_.issues().size();
     std::vector<std::string> allowed = s.names();
     if (!tag_key.empty()) {
       allowed.push_back(tag_key);
@@ -261,7 +262,19 @@ class Validator {
         out[key] = value;
       }
     }
+    if (diagnostics_.issues().size() == issues_before) check_rules(out, s, path);
     return out;
+  }
+
+  // Cross-field rules see a cleanly resolved object only: a rule never has to guess at a key that
+  // is missing or mistyped (that is reported already). Messages start with the key's full path.
+  void check_rules(const YAML::Node& resolved, const Schema& s, const KeyPath& path) {
+    for (const auto& [doc, rule] : s.rules())
+      for (const auto& problem : rule(resolved)) {
+        KeyPath at = path;
+        at.insert(at.end(), problem.key.begin(), problem.key.end());
+        diagnostics_.add(at, false, format_path(at) + ": " + problem.message, problem.hint);
+      }
   }
 
   YAML::Node check_tagged(const YAML::Node& node, const Schema& s, const KeyPath& path) {

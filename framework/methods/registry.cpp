@@ -1,5 +1,6 @@
-// The one list of registered methods per kind, sorted by name. Each entry: name, options schema,
-// factory from validated options. Add a method here after writing its file (methods/README.md).
+// The one list of registered methods per kind, sorted by name. Each entry: name, and the options'
+// one declaration (config/options.h, next to the options struct), from which the entry's schema and
+// factory are made. Add a method here after writing its file (methods/README.md).
 #include "framework/methods/registry.h"
 
 #include <functional>
@@ -7,6 +8,7 @@
 #include "framework/config/schema.h"
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
+#include "framework/methods/allocations/uniform.h"
 #include "framework/methods/corrections/awq.h"
 #include "framework/methods/corrections/rotation.h"
 #include "framework/methods/corrections/smoothquant.h"
@@ -33,100 +35,50 @@ struct CorrectionEntry {
   std::function<std::unique_ptr<Correction>(const YAML::Node&)> make;
 };
 
-Schema awq_clip_schema() {
-  return Schema::object({
-      {"n_grid", Schema::integer().range(1, 1000).default_value(20).doc("clip ratios step 1/n_grid")},
-      {"max_shrink", Schema::number().range(0.0, 1.0).exclusive_max().default_value(0.5).doc(
-                         "ratios 1 - i/n_grid for i < max_shrink*n_grid")},
-  });
+struct AllocationEntry {
+  const char* name;
+  std::function<Schema()> schema;
+  std::function<std::unique_ptr<Allocation>(const YAML::Node&)> make;
+};
+
+// An entry's schema and factory, both from the options' one declaration.
+template <typename Options>
+std::function<Schema()> schema_of(const config::OptionSet<Options>& (*declaration)()) {
+  return [declaration] { return declaration().schema(); };
 }
 
-Schema gptq_schema() {
-  return Schema::object({
-      {"block_size", Schema::integer().range(1, 1 << 20).default_value(128).doc("columns per lazy-batch update")},
-      {"damp", Schema::number().range(0.0, 1.0).default_value(0.01).doc("fraction of mean diag(H) added before Cholesky")},
-      {"act_order", Schema::boolean().default_value(false).doc("quantize columns by decreasing diag(H)")},
-      {"static_groups", Schema::boolean().default_value(false).doc("per_group: all group ranges from the original weight")},
-  });
-}
-
-// The search quantizes each linear on the experiment's weight grid (quant.weights and per-site
-// overrides), so the correction has no bits or group size of its own.
-Schema awq_schema() {
-  return Schema::object({
-      {"grid", Schema::integer().range(1, 1000).default_value(20).doc("ratios tried, r = k/grid")},
-  });
-}
-
-Schema rotation_schema() {
-  return Schema::object({
-      {"seed", Schema::integer().range(0, int64_t(1) << 62).default_value(0).doc("random signs of the residual rotation")},
-      {"residual", Schema::enumeration({"fused", "online"}).default_value("fused").doc(
-                       "fused: fold the norm weights and rotate the residual stream (QuaRot, free at run time); "
-                       "online: keep the norm weights and rotate each norm output by a [C, C] matmul per token")},
-      {"online_down", Schema::boolean().default_value(true).doc("rotate the down_proj input online by a Hadamard")},
-      {"rotate_ov", Schema::boolean().default_value(true).doc("per-head Hadamard between v_proj and o_proj")},
-  });
-}
-
-Schema smoothquant_schema() {
-  return Schema::object({
-      {"alpha", Schema::number().range(0.0, 1.0).default_value(0.5).doc(
-                    "migration strength: s_j = max|X_j|^alpha / max|W_j|^(1-alpha)")},
-  });
+template <typename Base, typename Impl, typename Options>
+std::function<std::unique_ptr<Base>(const YAML::Node&)> factory_of(const config::OptionSet<Options>& (*declaration)()) {
+  return [declaration](const YAML::Node& o) -> std::unique_ptr<Base> {
+    return std::make_unique<Impl>(declaration().decode(o));
+  };
 }
 
 const std::vector<WeightQuantizerEntry>& weight_quantizers() {
   static const std::vector<WeightQuantizerEntry> entries = {
-      {"awq_clip", true, awq_clip_schema,
-       [](const YAML::Node& o) {
-         AwqClipOptions options;
-         options.n_grid = o["n_grid"].as<int64_t>();
-         options.max_shrink = o["max_shrink"].as<double>();
-         return std::make_unique<AwqClipQuantizer>(options);
-       }},
-      {"gptq", true, gptq_schema,
-       [](const YAML::Node& o) {
-         GptqOptions options;
-         options.block_size = o["block_size"].as<int64_t>();
-         options.damp = o["damp"].as<double>();
-         options.act_order = o["act_order"].as<bool>();
-         options.static_groups = o["static_groups"].as<bool>();
-         return std::make_unique<GptqQuantizer>(options);
-       }},
+      {"awq_clip", true, schema_of(awq_clip_options), factory_of<WeightQuantizer, AwqClipQuantizer>(awq_clip_options)},
+      {"gptq", true, schema_of(gptq_options), factory_of<WeightQuantizer, GptqQuantizer>(gptq_options)},
       {"learned", false, learned_schema,
        [](const YAML::Node&) -> std::unique_ptr<WeightQuantizer> {
          throw std::logic_error("'learned' trains whole blocks: run it through calib::calibrate_learned");
        }},
-      {"rtn", false, [] { return Schema::object({}); },
-       [](const YAML::Node&) { return std::make_unique<RtnQuantizer>(RtnOptions{}); }},
+      {"rtn", false, schema_of(rtn_options), factory_of<WeightQuantizer, RtnQuantizer>(rtn_options)},
   };
   return entries;
 }
 
 const std::vector<CorrectionEntry>& corrections() {
   static const std::vector<CorrectionEntry> entries = {
-      {"awq", awq_schema,
-       [](const YAML::Node& o) {
-         AwqOptions options;
-         options.grid = o["grid"].as<int64_t>();
-         return std::make_unique<Awq>(options);
-       }},
-      {"rotation", rotation_schema,
-       [](const YAML::Node& o) {
-         RotationOptions options;
-         options.seed = o["seed"].as<uint64_t>();
-         options.online_down = o["online_down"].as<bool>();
-         options.rotate_ov = o["rotate_ov"].as<bool>();
-         options.residual = o["residual"].as<std::string>() == "online" ? ResidualRotation::online : ResidualRotation::fused;
-         return std::make_unique<Rotation>(options);
-       }},
-      {"smoothquant", smoothquant_schema,
-       [](const YAML::Node& o) {
-         SmoothQuantOptions options;
-         options.alpha = o["alpha"].as<double>();
-         return std::make_unique<SmoothQuant>(options);
-       }},
+      {"awq", schema_of(awq_options), factory_of<Correction, Awq>(awq_options)},
+      {"rotation", schema_of(rotation_options), factory_of<Correction, Rotation>(rotation_options)},
+      {"smoothquant", schema_of(smoothquant_options), factory_of<Correction, SmoothQuant>(smoothquant_options)},
+  };
+  return entries;
+}
+
+const std::vector<AllocationEntry>& allocations() {
+  static const std::vector<AllocationEntry> entries = {
+      {"uniform", schema_of(uniform_options), factory_of<Allocation, UniformAllocation>(uniform_options)},
   };
   return entries;
 }
@@ -155,7 +107,7 @@ std::vector<std::string> component_names(ComponentKind kind) {
       for (const auto& e : corrections()) names.push_back(e.name);
       break;
     case ComponentKind::allocation:
-      names.push_back("uniform");
+      for (const auto& e : allocations()) names.push_back(e.name);
       break;
   }
   return names;
@@ -171,9 +123,10 @@ config::Schema component_schema(ComponentKind kind) {
       for (const auto& e : corrections()) types.push_back({e.name, e.schema()});
       return Schema::tagged("type", types);
     case ComponentKind::allocation:
-      break;
+      for (const auto& e : allocations()) types.push_back({e.name, e.schema()});
+      return Schema::tagged("type", types).default_type("uniform");
   }
-  throw std::logic_error("component_schema: allocation schemas are declared by the pipeline");
+  throw std::logic_error("component_schema: unknown kind");
 }
 
 config::Schema options_schema(const std::string& name) {
@@ -181,8 +134,11 @@ config::Schema options_schema(const std::string& name) {
     if (name == e.name) return e.schema();
   for (const auto& e : corrections())
     if (name == e.name) return e.schema();
-  std::vector<std::string> names = component_names(ComponentKind::weight_quantizer);
-  for (const auto& n : component_names(ComponentKind::correction)) names.push_back(n);
+  for (const auto& e : allocations())
+    if (name == e.name) return e.schema();
+  std::vector<std::string> names;
+  for (ComponentKind kind : {ComponentKind::weight_quantizer, ComponentKind::correction, ComponentKind::allocation})
+    for (const auto& n : component_names(kind)) names.push_back(n);
   std::string hint = closest_match(name, names);
   throw ConfigError(cat("unknown component '", name, "'", hint.empty() ? "" : "; did you mean '" + hint + "'?",
                         " registered: ", join(names)));
@@ -202,6 +158,10 @@ std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, 
 
 std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options) {
   return find_entry(corrections(), type, "correction").make(options);
+}
+
+std::unique_ptr<Allocation> make_allocation(const std::string& type, const YAML::Node& options) {
+  return find_entry(allocations(), type, "allocation").make(options);
 }
 
 }  // namespace abq::methods

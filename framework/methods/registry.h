@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "framework/methods/allocation.h"
 #include "framework/methods/correction.h"
 #include "framework/methods/weight_quantizer.h"
 
@@ -37,5 +38,7 @@ bool weight_quantizer_is_learned(const std::string& type);
 
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options);
 std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options);
+/// `options` holds the allocation's own keys (the experiment's `overrides` are not among them).
+std::unique_ptr<Allocation> make_allocation(const std::string& type, const YAML::Node& options);
 
 }  // namespace abq::methods

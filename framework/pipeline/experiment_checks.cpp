@@ -7,7 +7,8 @@
 #include "framework/io/gguf.h"
 #include "framework/io/gguf_config.h"
 #include "framework/io/hf_config.h"
-#include "framework/methods/allocations/uniform.h"
+#include "framework/methods/allocations/site_overrides.h"
+#include "framework/methods/allocations/site_table.h"
 #include "framework/methods/registry.h"
 #include "framework/model/llama_model.h"
 #include "framework/model/site_names.h"
@@ -72,7 +73,7 @@ struct ActivationSpec {
 std::vector<ActivationSpec> activation_specs(const ExperimentSpec& spec) {
   std::vector<ActivationSpec> out = {{{"quant", "activations"}, &spec.quant.activations},
                                      {{"quant", "kv"}, &spec.quant.kv}};
-  const auto& overrides = spec.quant.allocation_options.overrides;
+  const auto& overrides = spec.quant.overrides;
   for (size_t i = 0; i < overrides.size(); ++i) {
     if (overrides[i].activations) out.push_back({child(override_path(i), "activations"), &*overrides[i].activations});
     if (overrides[i].kv) out.push_back({child(override_path(i), "kv"), &*overrides[i].kv});
@@ -199,11 +200,11 @@ std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const 
   try {
     config = model::resolve_config(model_config);
     methods::DefaultSpecs defaults{spec.quant.weights, spec.quant.activations, spec.quant.kv};
-    allocation = methods::allocate_uniform(site_infos(config), defaults, spec.quant.allocation_options);
+    allocation = methods::declared_plan(methods::allocation_sites(config), defaults, spec.quant.overrides);
   } catch (const Error&) {
     return {};  // a bad model config or an override matching nothing: the run names those
   }
-  const auto& overrides = spec.quant.allocation_options.overrides;
+  const auto& overrides = spec.quant.overrides;
   struct Found {
     std::string site;
     int64_t group = 0, in = 0, count = 0;

@@ -17,6 +17,7 @@
 #include "framework/methods/registry.h"
 #include "framework/pipeline/calibration_data.h"
 #include "framework/pipeline/experiment_checks.h"
+#include "framework/quant/quant_spec_options.h"
 
 namespace abq::pipeline {
 namespace fs = std::filesystem;
@@ -26,27 +27,61 @@ namespace {
 
 // ---- schema ---------------------------------------------------------------------------------
 
-// A QuantSpec's keys. `partial` (allocation overrides) declares the same keys with no defaults,
-// so an override changes only what it names.
-Schema quant_spec_schema(const char* default_granularity, bool partial) {
-  auto field = [partial](Schema s, const YAML::Node& fallback) {
-    return partial ? s.optional() : s.default_value(fallback);
-  };
-  return Schema::object({
-      {"bits", field(Schema::integer().range(1, 16).doc("bit width; 16 = not quantized"), YAML::Node(16))},
-      {"symmetric", field(Schema::boolean().doc("symmetric grid without zero-point (else asymmetric min/max)"),
-                          YAML::Node(false))},
-      {"granularity", field(Schema::enumeration(quant::granularity_names()).doc("which elements share a scale"),
-                            YAML::Node(default_granularity))},
-      {"group_size", field(Schema::integer().range(0, 1 << 20).doc("per_group: elements per group along the input dim"),
-                           YAML::Node(0))},
-      {"dynamic", field(Schema::boolean().doc("activations: ranges per forward (true) or calibrated once (false)"),
-                        YAML::Node(true))},
-      {"clip_ratio", field(Schema::number().range(0.0, 1.0).exclusive_min().doc("shrinks the range before quantizing"),
-                           YAML::Node(1.0))},
-      {"bit_balance", field(Schema::boolean().doc("ABQ-LLM W2*: 2^n+1 levels for n <= 2 (asymmetric)"),
-                            YAML::Node(false))},
-  });
+// A QuantSpec's keys from its declaration (quant/quant_spec_options.h). `partial` (allocation
+// overrides) declares the same keys with no defaults, so an override changes only what it names.
+Schema quant_spec_schema(quant::Granularity default_granularity, bool partial) {
+  const auto& options = quant::quant_spec_options();
+  return partial ? options.partial_schema() : options.schema(quant::default_spec(default_granularity));
+}
+
+// An override's spec is its partial keys laid over the default spec of its role; the spec's rules
+// apply to that result, reported at the override's keys.
+std::vector<config::RuleProblem> override_spec_problems(const YAML::Node& quant) {
+  const auto& options = quant::quant_spec_options();
+  std::vector<config::RuleProblem> problems;
+  const YAML::Node overrides = quant["allocation"]["overrides"];
+  for (size_t i = 0; i < overrides.size(); ++i)
+    for (const char* role : {"weights", "activations", "kv"}) {
+      if (!overrides[i][role]) continue;
+      const auto spec = options.decode(overrides[i][role], options.decode(quant[role]));
+      for (const auto& p : options.check(spec)) {
+        config::RuleProblem at = p;
+        at.key = {"allocation", "overrides", config::index_segment(i), role};
+        at.key.insert(at.key.end(), p.key.begin(), p.key.end());
+        problems.push_back(at);
+      }
+    }
+  return problems;
+}
+
+// Cross-key rules of `model`, reported at the key at fault.
+std::vector<config::RuleProblem> model_problems(const YAML::Node& m) {
+  std::vector<config::RuleProblem> problems;
+  const std::string source = m["source"].as<std::string>();
+  if (m["streamed"] && m["streamed"].as<bool>() && source != "hf")
+    problems.push_back({{"streamed"}, cat("true needs model.source: hf (a safetensors checkpoint), got model.source: ", source),
+                        "convert the checkpoint to safetensors or set model.streamed: false"});
+  if (source != "random" && !m["path"])
+    problems.push_back({{"path"}, cat("required for model.source ", source), "the checkpoint file (gguf) or folder (hf)"});
+  const std::string device = m["device"].as<std::string>();
+  if (!(device == "cpu" || device == "cuda" || device.rfind("cuda:", 0) == 0))
+    problems.push_back({{"device"}, cat("'", device, "' is not one of cpu, cuda, cuda:N"), ""});
+  return problems;
+}
+
+// quant.allocation: a registered allocation chosen by `type` with its own options, plus the
+// per-site overrides every allocation accepts (applied to whatever plan it returns).
+Schema allocation_schema(const Schema& override_entry) {
+  Schema schema = methods::component_schema(methods::ComponentKind::allocation);
+  Schema::Fields types;
+  for (const auto& [name, options] : schema.fields()) {
+    Schema with_overrides = options;
+    with_overrides.add("overrides", Schema::list(override_entry)
+                                        .default_value(YAML::Node(YAML::NodeType::Sequence))
+                                        .doc("per-site specs by glob, applied in order after the allocation"));
+    types.push_back({name, with_overrides});
+  }
+  return Schema::tagged("type", types).default_type(schema.default_type_name());
 }
 
 Schema build_experiment_schema() {
@@ -72,25 +107,24 @@ Schema build_experiment_schema() {
                             "fp evaluation and calibration-free weight quantizers (rtn) only. Default false")},
       {"random", random.doc("hyper-parameters of the random model")},
   });
+  model.rule("streamed needs source hf; path needs a source other than random; device cpu, cuda or cuda:N", model_problems);
   Schema override_entry = Schema::object({
       {"sites", Schema::string().required().doc("glob over site names, e.g. layers.*.mlp.down_proj")},
-      {"weights", quant_spec_schema("per_channel", true).optional()},
-      {"activations", quant_spec_schema("per_token", true).optional()},
-      {"kv", quant_spec_schema("per_token", true).optional()},
+      {"weights", quant_spec_schema(quant::Granularity::per_channel, true).optional()},
+      {"activations", quant_spec_schema(quant::Granularity::per_token, true).optional()},
+      {"kv", quant_spec_schema(quant::Granularity::per_token, true).optional()},
       {"skip", Schema::boolean().default_value(false).doc("leave the matched sites unquantized")},
   });
   Schema quant = Schema::object({
-      {"weights", quant_spec_schema("per_channel", false).doc("default spec of every linear weight")},
-      {"activations", quant_spec_schema("per_token", false).doc("default spec of every linear input")},
-      {"kv", quant_spec_schema("per_token", false).doc("default spec of attention Q, K, V")},
+      {"weights", quant_spec_schema(quant::Granularity::per_channel, false).doc("default spec of every linear weight")},
+      {"activations", quant_spec_schema(quant::Granularity::per_token, false).doc("default spec of every linear input")},
+      {"kv", quant_spec_schema(quant::Granularity::per_token, false).doc("default spec of attention Q, K, V")},
       {"weight_quantizer", methods::component_schema(methods::ComponentKind::weight_quantizer)},
       {"corrections", Schema::list(methods::component_schema(methods::ComponentKind::correction))
                           .default_value(YAML::Node(YAML::NodeType::Sequence))},
-      {"allocation", Schema::object({
-                         {"type", Schema::enumeration({"uniform"}).default_value("uniform")},
-                         {"overrides", Schema::list(override_entry).default_value(YAML::Node(YAML::NodeType::Sequence))},
-                     })},
+      {"allocation", allocation_schema(override_entry)},
   });
+  quant.rule("an override's spec (its keys over the role's default) follows the spec's rules", override_spec_problems);
   return Schema::object({
       {"name", Schema::string().required().doc("experiment name")},
       {"vars", Schema::map_of(Schema::any()).optional().doc("variables used as ${name} in string values")},
@@ -120,29 +154,6 @@ Schema build_experiment_schema() {
 
 // ---- typed views of the resolved tree ------------------------------------------------------
 
-quant::QuantSpec parse_quant_spec(const YAML::Node& n, const std::string& where) {
-  quant::QuantSpec s;
-  s.bits = n["bits"].as<int>();
-  s.symmetric = n["symmetric"].as<bool>();
-  s.granularity = quant::granularity_from_string(n["granularity"].as<std::string>());
-  s.group_size = n["group_size"].as<int64_t>();
-  s.dynamic = n["dynamic"].as<bool>();
-  s.clip_ratio = n["clip_ratio"].as<double>();
-  s.bit_balance = n["bit_balance"].as<bool>();
-  if (s.enabled() && s.granularity == quant::Granularity::per_group && s.group_size <= 0)
-    throw ConfigError(cat(where, ": granularity per_group needs group_size > 0"));
-  if (s.enabled() && s.symmetric && s.bits == 1)
-    throw ConfigError(cat(where, ": symmetric 1-bit has no grid; use symmetric: false (3 levels with bit_balance)"));
-  return s;
-}
-
-// An override's partial spec laid over the default spec.
-quant::QuantSpec overlay_spec(const YAML::Node& defaults, const YAML::Node& partial, const std::string& where) {
-  YAML::Node merged = YAML::Clone(defaults);
-  for (const auto& kv : partial) merged[kv.first.as<std::string>()] = kv.second;
-  return parse_quant_spec(merged, where);
-}
-
 ComponentSpec parse_component(const YAML::Node& n) {
   ComponentSpec c;
   c.type = n["type"].as<std::string>();
@@ -166,14 +177,6 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
                     rm["intermediate_size"].as<int64_t>(), rm["num_layers"].as<int64_t>(),
                     rm["num_heads"].as<int64_t>(), rm["num_kv_heads"].as<int64_t>(),
                     rm["tie_embeddings"].as<bool>(), rm["seed"].as<uint64_t>()};
-  if (s.model.streamed && s.model.source != "hf")
-    throw ConfigError(cat("model.streamed: true needs model.source: hf (a safetensors checkpoint), got model.source: ",
-                          s.model.source, "; convert the checkpoint to safetensors or set model.streamed: false"));
-  if (s.model.source != "random" && s.model.path.empty())
-    throw ConfigError(cat("model.path is required for model.source ", s.model.source));
-  const std::string& device = s.model.device;
-  if (!(device == "cpu" || device == "cuda" || device.rfind("cuda:", 0) == 0))
-    throw ConfigError(cat("model.device '", device, "' is not one of cpu, cuda, cuda:N"));
   s.tokenizer.type = r["tokenizer"]["type"].as<std::string>();
   const auto& c = r["calibration"];
   s.calibration.data = c["data"] ? c["data"].as<std::string>() : "";
@@ -184,22 +187,22 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
   s.calibration.streams_on_host = c["streams_on_host"] && c["streams_on_host"].as<bool>();
 
   const auto& q = r["quant"];
-  s.quant.weights = parse_quant_spec(q["weights"], "quant.weights");
-  s.quant.activations = parse_quant_spec(q["activations"], "quant.activations");
-  s.quant.kv = parse_quant_spec(q["kv"], "quant.kv");
+  const auto& spec_options = quant::quant_spec_options();
+  s.quant.weights = spec_options.decode(q["weights"]);
+  s.quant.activations = spec_options.decode(q["activations"]);
+  s.quant.kv = spec_options.decode(q["kv"]);
   s.quant.weight_quantizer = parse_component(q["weight_quantizer"]);
   for (const auto& n : q["corrections"]) s.quant.corrections.push_back(parse_component(n));
-  s.quant.allocation = q["allocation"]["type"].as<std::string>();
-  int i = 0;
+  s.quant.allocation = parse_component(q["allocation"]);
+  s.quant.allocation.options.remove("overrides");
   for (const auto& o : q["allocation"]["overrides"]) {
-    std::string where = cat("quant.allocation.overrides[", i++, "]");
     methods::SiteOverride so;
     so.pattern = o["sites"].as<std::string>();
     so.skip = o["skip"].as<bool>();
-    if (o["weights"]) so.weights = overlay_spec(q["weights"], o["weights"], where + ".weights");
-    if (o["activations"]) so.activations = overlay_spec(q["activations"], o["activations"], where + ".activations");
-    if (o["kv"]) so.kv = overlay_spec(q["kv"], o["kv"], where + ".kv");
-    s.quant.allocation_options.overrides.push_back(so);
+    if (o["weights"]) so.weights = spec_options.decode(o["weights"], s.quant.weights);
+    if (o["activations"]) so.activations = spec_options.decode(o["activations"], s.quant.activations);
+    if (o["kv"]) so.kv = spec_options.decode(o["kv"], s.quant.kv);
+    s.quant.overrides.push_back(so);
   }
   for (const auto& n : r["eval"]) s.eval.push_back(parse_component(n));
   s.results = r["results"].as<std::string>();

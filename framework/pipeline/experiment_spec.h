@@ -13,7 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "framework/methods/allocations/uniform.h"
+#include "framework/methods/allocations/site_overrides.h"
 #include "framework/quant/quant_spec.h"
 
 namespace abq::config { class Schema; }
@@ -66,8 +66,8 @@ struct QuantPlanSpec {
   quant::QuantSpec kv;
   ComponentSpec weight_quantizer;
   std::vector<ComponentSpec> corrections;
-  std::string allocation;          // registered allocation type ("uniform")
-  methods::UniformOptions allocation_options;
+  ComponentSpec allocation;        // registered allocation and its own options (quant.allocation)
+  std::vector<methods::SiteOverride> overrides;  // quant.allocation.overrides, applied after the allocation
 };
 
 struct ExperimentSpec {

@@ -9,11 +9,15 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
-#include "framework/methods/allocations/uniform.h"
+#include "framework/calib/sensitivity.h"
+#include "framework/methods/allocations/plan_summary.h"
+#include "framework/methods/allocations/site_overrides.h"
+#include "framework/methods/allocations/site_table.h"
 #include "framework/methods/learned_config.h"
 #include "framework/methods/registry.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
+#include "framework/quant/storage_bits.h"
 
 namespace abq::pipeline {
 namespace {
@@ -26,29 +30,45 @@ constexpr double kCorrectionTolerance = 1e-3;
 // Calibration windows used to measure activation quantization error (a forward each).
 constexpr size_t kActivationErrorWindows = 2;
 
-methods::SiteRole role_of(SiteKind kind) {
-  if (model::is_weight(kind)) return methods::SiteRole::weight;
-  if (model::is_attention(kind)) return methods::SiteRole::kv;
-  return methods::SiteRole::activation;
+// The stored plan: one row per site.
+store::Table plan_table(const methods::SitePlan& plan, const std::vector<methods::SiteInfo>& sites) {
+  std::vector<std::string> site, role, granularity;
+  std::vector<int64_t> bits, levels, group, symmetric, storage;
+  for (const auto& info : sites) {
+    const auto& spec = plan.at(info.name);
+    site.push_back(info.name);
+    role.push_back(methods::to_string(info.role));
+    bits.push_back(spec.enabled() ? spec.bits : 16);
+    levels.push_back(spec.enabled() ? spec.levels() : 0);
+    granularity.push_back(spec.enabled() ? quant::to_string(spec.granularity) : "none");
+    group.push_back(spec.enabled() && spec.granularity == quant::Granularity::per_group ? spec.group_size : 0);
+    symmetric.push_back(spec.enabled() && spec.symmetric);
+    storage.push_back(info.role == methods::SiteRole::weight
+                          ? quant::weight_storage_bits(spec, info.out_features, info.in_features).total()
+                          : 0);
+  }
+  store::Table t;
+  t.add_strings("site", site).add_strings("role", role).add_i64("bits", bits).add_i64("levels", levels);
+  t.add_strings("granularity", granularity).add_i64("group_size", group).add_i64("symmetric", symmetric);
+  t.add_i64("storage_bits", storage);
+  return t;
 }
 
-}  // namespace
-
-std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config) {
-  std::vector<methods::SiteInfo> sites;
-  for (int64_t layer = 0; layer < config.num_layers; ++layer)
-    for (SiteKind kind : model::all_site_kinds()) {
-      methods::SiteInfo info;
-      info.name = model::site_name(layer, kind);
-      info.role = role_of(kind);
-      info.module = info.name;
-      if (!model::is_attention(kind)) info.module = info.name.substr(0, info.name.rfind('.'));
-      sites.push_back(info);
-    }
-  return sites;
+// The allocation's plan for every site, then the experiment's per-site overrides.
+methods::SitePlan plan_sites(model::LlamaModel& m, const QuantPlanSpec& plan, const std::vector<methods::SiteInfo>& sites,
+                             const std::vector<torch::Tensor>& calibration) {
+  const methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
+  std::unique_ptr<calib::CalibrationSensitivity> sensitivity;
+  if (!calibration.empty()) sensitivity = std::make_unique<calib::CalibrationSensitivity>(m, calibration);
+  const methods::AllocationContext context{sites, defaults, m, calibration, sensitivity.get()};
+  auto allocation = methods::make_allocation(plan.allocation.type, plan.allocation.options);
+  methods::SitePlan out = allocation->allocate(context);
+  for (const auto& site : sites)
+    if (!out.count(site.name))
+      throw Error(cat("allocation '", allocation->name(), "' gave no spec for site ", site.name));
+  methods::apply_site_overrides(out, sites, plan.overrides);
+  return out;
 }
-
-namespace {
 
 model::Linear& linear_at(model::LlamaModel& m, int64_t layer, model::LinearKind kind) {
   auto& b = m.weights().layers[size_t(layer)];
@@ -299,27 +319,21 @@ void install_activation_quantizers(model::LlamaModel& m, const std::map<std::str
   }
 }
 
-std::string bits_text(const quant::QuantSpec& s) { return std::to_string(s.enabled() ? s.bits : 16); }
-
 }  // namespace
-
-std::string setting_id(const QuantPlanSpec& plan) {
-  std::string id = "W" + bits_text(plan.weights) + "A" + bits_text(plan.activations) + "KV" + bits_text(plan.kv);
-  if (plan.weights.enabled() && plan.weights.granularity == quant::Granularity::per_group)
-    id += "g" + std::to_string(plan.weights.group_size);
-  if (plan.weights.enabled() && plan.weights.levels() != (int64_t(1) << plan.weights.bits)) id += "*";
-  return id;
-}
 
 QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
                                   bool streams_on_host, const std::string& weights_digest) {
   QuantizationReport report;
-  report.setting = setting_id(plan);
   if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
     throw Error(cat("correction '", plan.corrections.front().type, "': ", model::kStreamedRefusal));
-  methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
-  auto allocation = methods::allocate_uniform(site_infos(m.config()), defaults, plan.allocation_options);
+  const auto sites = methods::allocation_sites(m.config());
+  // Corrections that search on the weight grid (AWQ) need the plan first; the plan is made on the
+  // model as loaded.
+  const methods::SitePlan allocation = plan_sites(m, plan, sites, calibration);
+  report.setting = methods::setting_label(allocation, sites);
+  report.plan = plan_table(allocation, sites);
+  report.plan_summary = methods::summarize_plan(allocation, sites);
   apply_corrections(m, plan, allocation, calibration, report);
 
   quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, weights_digest, report);

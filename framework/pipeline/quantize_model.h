@@ -9,7 +9,7 @@
 
 #include <torch/torch.h>
 
-#include "framework/methods/allocations/uniform.h"
+#include "framework/methods/allocations/plan_summary.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/store/results_store.h"
@@ -20,7 +20,9 @@ namespace abq::pipeline {
 struct QuantizationReport {
   std::vector<store::SiteRow> sites;      // every quantized site: weights and activations
   std::vector<store::MetricRow> checks;   // corrections' fp-output drift, one row per correction
-  std::string setting;                    // W<w>A<a>KV<kv>[g<g>][*], evaluation-protocols.md §8.5
+  std::string setting;                    // methods::setting_label of the plan: W<w>A<a>KV<kv>[g<g>][*][ mixed]
+  store::Table plan;                      // the site plan: site, role, bits, levels, granularity, group, storage
+  methods::PlanSummary plan_summary;      // average weight bits with and without scale storage
   store::Table calibration_blocks;        // block-wise calibration: one row per block (empty otherwise)
   // Every installed activation quantizer is token-local, so multiple-choice scoring may run a shared
   // context once (EvalContext::prefix_reuse, framework/model/kv_cache.h).
@@ -44,11 +46,5 @@ QuantizationReport quantize_model(model::LlamaModel& model, const QuantPlanSpec&
                                   const std::vector<torch::Tensor>& calibration,
                                   const std::string& checkpoint_dir = "", bool streams_on_host = false,
                                   const std::string& weights_digest = "");
-
-/// Every quantizable site of a model with `config`'s layers, in layer order, as the allocation sees it.
-std::vector<methods::SiteInfo> site_infos(const model::LlamaConfig& config);
-
-/// W<w>A<a>KV<kv>[g<g>][*] from the default specs (bits 16 prints as 16).
-std::string setting_id(const QuantPlanSpec& plan);
 
 }  // namespace abq::pipeline

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <set>
 #include <filesystem>
 #include <iostream>
@@ -147,11 +149,19 @@ std::vector<evaluators::Metric> evaluate_naming_nonfinite_weights(evaluators::Ev
 
 // What protocol ids carry of a run's setting: the activation and KV bits, which change what is
 // scored and how scoring may run (prefix reuse). The weight format is the result's subject, not
-// the protocol's: W2 and W4 runs of one protocol share its id. "W4A8KV16g128*" -> "A8KV16".
+// the protocol's: W2 and W4 runs of one protocol share its id. "W4A8KV16g128*" -> "A8KV16",
+// "W3.2A8KV16 mixed" -> "A8KV16".
 std::string scoring_state(const std::string& setting) {
   const auto a = setting.find('A');
   if (a == std::string::npos) return setting;
-  return setting.substr(a, setting.find_first_of("g*", a) - a);
+  return setting.substr(a, setting.find_first_of("g* ", a) - a);
+}
+
+// Six significant digits, as the store's other numeric attributes.
+std::string number_text(double x) {
+  std::ostringstream out;
+  out << std::setprecision(6) << x;
+  return out.str();
 }
 
 // All checkpoints of one run, whatever model they were made from; removed once the run is stored.
@@ -196,6 +206,10 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;
+    record.attributes["allocation"] = spec.quant.allocation.type;
+    record.attributes["avg_weight_bits"] = number_text(report.plan_summary.weight_bits);
+    record.attributes["avg_weight_bits_with_scales"] = number_text(report.plan_summary.weight_bits_with_scales);
+    record.tables["plan"] = report.plan;
     prefix_reuse = report.prefix_reuse_exact;
     if (!spec.export_dir.empty()) {
       record.attributes["export"] = export_run(spec, model, ExportedQuant{report.setting, report.activations});

@@ -71,22 +71,5 @@ std::string describe(const QuantSpec& spec) {
 
 std::string describe(const QuantSpec& spec, const std::string& role) { return role + describe(spec); }
 
-void validate(const QuantSpec& spec) {
-  if (spec.bits < 1 || spec.bits > 32) {
-    throw Error(cat("quantization bits must be in 1..32 (16 or more means not quantized); got ", spec.bits));
-  }
-  if (!spec.enabled()) return;
-  if (!(spec.clip_ratio > 0.0 && spec.clip_ratio <= 1.0)) {
-    throw Error(cat("clip_ratio must be in (0, 1]; got ", spec.clip_ratio));
-  }
-  if (spec.granularity == Granularity::per_group && spec.group_size <= 0) {
-    throw Error(cat("granularity per_group needs group_size > 0; got group_size ", spec.group_size));
-  }
-  if (spec.symmetric && spec.bits < 2) {
-    throw Error(cat("symmetric quantization needs at least 2 bits (its grid is +-(2^(n-1) - 1) steps, ",
-                    "which is empty at 1 bit); got bits ", spec.bits,
-                    ". Use asymmetric 1-bit (with bit_balance: 3 levels) instead"));
-  }
-}
 
 }  // namespace abq::quant

@@ -47,8 +47,9 @@ std::string describe(const QuantSpec& spec);
 /// The same label behind a role prefix: describe(spec, "w") == "w4g128", describe(spec, "a") == "a8t".
 std::string describe(const QuantSpec& spec, const std::string& role);
 
-/// Checks bits in 1..32 (>= 16: not quantized), clip_ratio in (0, 1], group_size > 0 for per_group, and that symmetric
-/// specs have at least 2 bits; throws abq::Error naming the field, the allowed range and the value.
+/// Checks a spec built in code against its declaration (quant_spec_options.h: ranges, per_group
+/// needs group_size > 0, symmetric needs 2 bits); bits >= 16 is "not quantized" and passes.
+/// Throws abq::Error naming the field, the allowed range and the value.
 void validate(const QuantSpec& spec);
 
 }  // namespace abq::quant

@@ -1,23 +1,29 @@
 #include "framework/quant/quant_spec_json.h"
 
+#include "framework/quant/quant_spec_options.h"
+
 namespace abq::quant {
 
+// Both directions walk the declaration (quant_spec_options.h): a key added there is stored here.
 nlohmann::json spec_to_json(const QuantSpec& s) {
-  return {{"bits", s.bits}, {"symmetric", s.symmetric}, {"granularity", to_string(s.granularity)},
-          {"group_size", s.group_size}, {"dynamic", s.dynamic}, {"clip_ratio", s.clip_ratio},
-          {"bit_balance", s.bit_balance}};
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, value] : quant_spec_options().values(s))
+    std::visit([&j, &key = key](const auto& v) { j[key] = v; }, value);
+  return j;
 }
 
 QuantSpec spec_from_json(const nlohmann::json& j) {
-  QuantSpec s;
-  s.bits = j.at("bits").get<int>();
-  s.symmetric = j.at("symmetric").get<bool>();
-  s.granularity = granularity_from_string(j.at("granularity").get<std::string>());
-  s.group_size = j.at("group_size").get<int64_t>();
-  s.dynamic = j.at("dynamic").get<bool>();
-  s.clip_ratio = j.at("clip_ratio").get<double>();
-  s.bit_balance = j.at("bit_balance").get<bool>();
-  return s;
+  std::vector<std::pair<std::string, config::OptionValue>> values;
+  for (const auto& f : quant_spec_options().fields()) {
+    const auto& v = j.at(f.key);
+    switch (f.schema.kind()) {
+      case config::Schema::Kind::boolean: values.emplace_back(f.key, v.get<bool>()); break;
+      case config::Schema::Kind::integer: values.emplace_back(f.key, v.get<int64_t>()); break;
+      case config::Schema::Kind::number: values.emplace_back(f.key, v.get<double>()); break;
+      default: values.emplace_back(f.key, v.get<std::string>()); break;
+    }
+  }
+  return quant_spec_options().from_values(values);
 }
 
 }  // namespace abq::quant

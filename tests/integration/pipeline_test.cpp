@@ -73,6 +73,27 @@ TEST(Pipeline, RunsRecordsAndResumes) {
       EXPECT_EQ(s.group_size, 16);
     }
   }
+  // The plan is stored per run: one row per site (2 layers x 17), average bits as attributes and a
+  // label that says the skip run is mixed. Tiny model per layer: q 64x64, k/v 32x64, o 64x64,
+  // gate/up 128x64, down 64x128 = 36864 weights; layer 0 at 16 bits and layer 1 at 4 -> 10.0 bits;
+  // scales: layer 1 has 2304 groups of 16, each (16 + 4) bits -> 10 + 46080 / 73728 = 10.625.
+  const auto& skip = *by_name.at("rtn-w4g16-skip0");
+  const auto& plan = skip.tables.at("plan");
+  ASSERT_EQ(plan.rows(), 34u);
+  EXPECT_EQ(plan.strings("site")[0], "layers.0.self_attn.q_proj.weight");
+  EXPECT_EQ(plan.i64("bits")[0], 16);
+  EXPECT_EQ(plan.strings("site")[17], "layers.1.self_attn.q_proj.weight");
+  EXPECT_EQ(plan.i64("bits")[17], 4);
+  EXPECT_EQ(plan.i64("group_size")[17], 16);
+  EXPECT_EQ(plan.strings("role")[18], "activation");
+  EXPECT_EQ(plan.i64("bits")[18], 8);
+  EXPECT_EQ(skip.attributes.at("avg_weight_bits"), "10");
+  EXPECT_EQ(skip.attributes.at("avg_weight_bits_with_scales"), "10.625");
+  EXPECT_EQ(skip.attributes.at("setting"), "W10.0A12.0KV16 mixed");
+  EXPECT_EQ(skip.attributes.at("allocation"), "uniform");
+  EXPECT_EQ(by_name.at("rtn-w4a8")->attributes.at("setting"), "W4A8KV16");
+  EXPECT_EQ(by_name.at("fp")->attributes.at("avg_weight_bits"), "16");
+
   // GPTQ runs in the block-wise engine: every weight and activation site is recorded, and its
   // per-block checkpoints are removed once the run is stored.
   EXPECT_EQ(by_name.at("gptq-w4a8")->sites.size(), 28u);
@@ -84,11 +105,12 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   // layer-output error that RTN leaves (GPTQ paper, §3), and 16-wide groups with layer 0 kept in
   // fp quantize with a finer grid than per-channel RTN.
   // Protocol ids name the protocol and the activation / KV state, not the weight format: the W4A8
-  // runs (per-channel, g16, GPTQ) share one id, the fp run (A16) has another.
+  // runs (per-channel RTN, GPTQ) share one id, the fp run (A16) has another, and so has the skip
+  // run, whose layer-0 activations stay fp (A12.0 mixed).
   auto protocol = [&](const char* run) { return find_metric(*by_name.at(run), "ppl")->protocol; };
-  EXPECT_EQ(protocol("rtn-w4a8"), protocol("rtn-w4g16-skip0"));
   EXPECT_EQ(protocol("rtn-w4a8"), protocol("gptq-w4a8"));
   EXPECT_NE(protocol("rtn-w4a8"), protocol("fp"));
+  EXPECT_NE(protocol("rtn-w4a8"), protocol("rtn-w4g16-skip0"));
   auto kl = [&](const char* run) { return find_metric(*by_name.at(run), "kl_mean")->value; };
   EXPECT_EQ(find_metric(*by_name.at("fp"), "kl_mean"), nullptr);
   EXPECT_GT(kl("rtn-w4a8"), 0.0);
@@ -145,7 +167,8 @@ TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
   }
 }
 
-// Checks that span several keys, made after the schema pass; messages pinned as the user sees them.
+// Cross-key rules (declared with the options: quant/quant_spec_options.cpp, the model's in
+// experiment_spec.cpp) are reported at the key at fault, all of them, with the schema's problems.
 TEST(Pipeline, CrossFieldConfigErrors) {
   auto message = [](const std::vector<std::string>& overrides) -> std::string {
     try {
@@ -156,15 +179,28 @@ TEST(Pipeline, CrossFieldConfigErrors) {
     return "";
   };
   EXPECT_NE(message({"quant.weights.granularity=per_group", "quant.weights.group_size=0"}).find(
-                "quant.weights: granularity per_group needs group_size > 0"),
+                "--set quant.weights.group_size=0: quant.weights.group_size: granularity per_group needs group_size > 0; "
+                "got group_size 0"),
             std::string::npos);
   EXPECT_NE(message({"quant.weights.symmetric=true", "quant.weights.bits=1"}).find(
-                "quant.weights: symmetric 1-bit has no grid"),
+                "quant.weights.symmetric: symmetric quantization needs at least 2 bits"),
             std::string::npos);
-  EXPECT_NE(message({"model.device=gpu"}).find("model.device 'gpu' is not one of cpu, cuda, cuda:N"),
+  EXPECT_NE(message({"model.device=gpu"}).find("model.device: 'gpu' is not one of cpu, cuda, cuda:N"),
             std::string::npos);
-  EXPECT_NE(message({"model.source=gguf"}).find("model.path is required for model.source gguf"),
+  EXPECT_NE(message({"model.source=gguf"}).find("model.path: required for model.source gguf"),
             std::string::npos);
+  // Collected, not the first only: two rules of two objects in one message.
+  const std::string both = message({"model.device=gpu", "quant.activations.symmetric=true", "quant.activations.bits=1"});
+  EXPECT_NE(both.find("model.device: 'gpu'"), std::string::npos) << both;
+  EXPECT_NE(both.find("quant.activations.symmetric: symmetric quantization needs at least 2 bits"), std::string::npos)
+      << both;
+  // An override's spec is its keys over the role's default, checked by the same rules at its keys.
+  const std::string override_message =
+      message({"quant.allocation.overrides=[{sites: 'layers.0.*', weights: {granularity: per_group}}]"});
+  EXPECT_NE(override_message.find("quant.allocation.overrides[0].weights.group_size: granularity per_group needs "
+                                  "group_size > 0"),
+            std::string::npos)
+      << override_message;
 }
 
 // The rotation's `residual` and the learned quantizer's `let.shifts` are checked by the schema when

@@ -224,4 +224,12 @@ void Awq::run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibr
   model.check_weights();
 }
 
+// The search quantizes each linear on the experiment's weight grid (quant.weights and per-site
+// overrides), so the correction has no bits or group size of its own.
+const config::OptionSet<AwqOptions>& awq_options() {
+  static const auto set = config::OptionSet<AwqOptions>().field(
+      "grid", &AwqOptions::grid, config::Schema::integer().range(1, 1000).doc("ratios tried, r = k/grid"));
+  return set;
+}
+
 }  // namespace abq::methods

@@ -38,12 +38,15 @@
 #include <torch/torch.h>
 
 #include "framework/methods/correction.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
 struct AwqOptions {
   int64_t grid = 20;  // number of ratios r = k/grid tried, k = 0..grid-1
 };
+/// The one declaration of the AwqOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<AwqOptions>& awq_options();
 
 /// The grid one weight is pseudo-quantized on during the search.
 struct AwqWeightGrid {

@@ -155,4 +155,18 @@ void Rotation::run(model::LlamaModel& model, const std::vector<torch::Tensor>& /
   }
 }
 
+const config::OptionSet<RotationOptions>& rotation_options() {
+  using config::Schema;
+  static const auto set =
+      config::OptionSet<RotationOptions>()
+          .field("seed", &RotationOptions::seed, Schema::integer().range(0, int64_t(1) << 62).doc("random signs of the residual rotation"))
+          .enumeration("residual", &RotationOptions::residual,
+                       {{"fused", ResidualRotation::fused}, {"online", ResidualRotation::online}},
+                       "fused: fold the norm weights and rotate the residual stream (QuaRot, free at run time); "
+                       "online: keep the norm weights and rotate each norm output by a [C, C] matmul per token")
+          .field("online_down", &RotationOptions::online_down, Schema::boolean().doc("rotate the down_proj input online by a Hadamard"))
+          .field("rotate_ov", &RotationOptions::rotate_ov, Schema::boolean().doc("per-head Hadamard between v_proj and o_proj"));
+  return set;
+}
+
 }  // namespace abq::methods

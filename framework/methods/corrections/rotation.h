@@ -41,6 +41,7 @@
 #include <torch/torch.h>
 
 #include "framework/methods/correction.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
@@ -55,6 +56,8 @@ struct RotationOptions {
   bool online_down = true;   // rotate the down_proj input online by H_F (down_input_transform)
   bool rotate_ov = true;     // per-head Hadamard between v_proj and o_proj
 };
+/// The one declaration of the RotationOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<RotationOptions>& rotation_options();
 
 /// Step 1 alone: RMSNorm weights folded into the linears (or online transforms) that read them,
 /// norm weights set to 1, lm_head untied (when tied) before the final norm is folded into it.

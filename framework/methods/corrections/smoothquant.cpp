@@ -66,4 +66,11 @@ void SmoothQuant::run(model::LlamaModel& model, const std::vector<torch::Tensor>
   model.check_weights();
 }
 
+const config::OptionSet<SmoothQuantOptions>& smoothquant_options() {
+  static const auto set = config::OptionSet<SmoothQuantOptions>().field(
+      "alpha", &SmoothQuantOptions::alpha,
+      config::Schema::number().range(0.0, 1.0).doc("migration strength: s_j = max|X_j|^alpha / max|W_j|^(1-alpha)"));
+  return set;
+}
+
 }  // namespace abq::methods

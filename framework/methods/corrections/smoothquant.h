@@ -13,12 +13,15 @@
 
 #include "framework/methods/correction.h"
 #include "framework/methods/corrections/activation_stats.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
 struct SmoothQuantOptions {
   double alpha = 0.5;  // migration strength in [0, 1]; SmoothQuant's argparse default
 };
+/// The one declaration of the SmoothQuantOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<SmoothQuantOptions>& smoothquant_options();
 
 /// s_j = max|X_j|^α / max|W_j|^(1−α), clamped at ≥ 1e-5, where max|W_j| is the abs-max of input
 /// column j over all `weights` jointly (each [out_k, C]), itself clamped at ≥ 1e-5 as in smooth.py.

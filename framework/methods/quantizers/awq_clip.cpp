@@ -127,4 +127,14 @@ WeightQuantResult AwqClipQuantizer::quantize(const torch::Tensor& weight, const 
   }
 }
 
+const config::OptionSet<AwqClipOptions>& awq_clip_options() {
+  using config::Schema;
+  static const auto set =
+      config::OptionSet<AwqClipOptions>()
+          .field("n_grid", &AwqClipOptions::n_grid, Schema::integer().range(1, 1000).doc("clip ratios step 1/n_grid"))
+          .field("max_shrink", &AwqClipOptions::max_shrink,
+                 Schema::number().range(0.0, 1.0).exclusive_max().doc("ratios 1 - i/n_grid for i < max_shrink*n_grid"));
+  return set;
+}
+
 }  // namespace abq::methods

@@ -34,6 +34,7 @@
 #include <string>
 
 #include "framework/methods/weight_quantizer.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
@@ -41,6 +42,8 @@ struct AwqClipOptions {
   int64_t n_grid = 20;      // ratio step 1/n_grid
   double max_shrink = 0.5;  // ratios 1 - i/n_grid for i < max_shrink·n_grid (0.5 → 1.00 .. 0.55)
 };
+/// The one declaration of the AwqClipOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<AwqClipOptions>& awq_clip_options();
 
 /// One clip search: the quantized result and, per row and group, the chosen ratio and threshold.
 struct AwqClipResult {

@@ -225,4 +225,16 @@ WeightQuantResult GptqQuantizer::quantize(const torch::Tensor& weight, const qua
   }
 }
 
+const config::OptionSet<GptqOptions>& gptq_options() {
+  using config::Schema;
+  static const auto set =
+      config::OptionSet<GptqOptions>()
+          .field("block_size", &GptqOptions::block_size, Schema::integer().range(1, 1 << 20).doc("columns per lazy-batch update"))
+          .field("damp", &GptqOptions::damp, Schema::number().range(0.0, 1.0).doc("fraction of mean diag(H) added before Cholesky"))
+          .field("act_order", &GptqOptions::act_order, Schema::boolean().doc("quantize columns by decreasing diag(H)"))
+          .field("static_groups", &GptqOptions::static_groups,
+                 Schema::boolean().doc("per_group: all group ranges from the original weight"));
+  return set;
+}
+
 }  // namespace abq::methods

@@ -29,6 +29,7 @@
 #pragma once
 
 #include "framework/methods/weight_quantizer.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
@@ -38,6 +39,8 @@ struct GptqOptions {
   bool act_order = false;      // quantize columns in decreasing diag(H) order
   bool static_groups = false;  // per_group: all group params from the original weight, before the loop
 };
+/// The one declaration of the GptqOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<GptqOptions>& gptq_options();
 
 /// Everything GPTQ produces for one weight: the common result plus the reference's loss proxy.
 struct GptqResult {

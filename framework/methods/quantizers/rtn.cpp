@@ -31,4 +31,9 @@ WeightQuantResult RtnQuantizer::quantize(const torch::Tensor& weight, const quan
   }
 }
 
+const config::OptionSet<RtnOptions>& rtn_options() {
+  static const config::OptionSet<RtnOptions> set;
+  return set;
+}
+
 }  // namespace abq::methods

@@ -9,12 +9,15 @@
 #pragma once
 
 #include "framework/methods/weight_quantizer.h"
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
 /// RTN has no options beyond the QuantSpec (bits, granularity, group_size, symmetric,
 /// clip_ratio, bit_balance); the struct exists so every quantizer is configured the same way.
 struct RtnOptions {};
+/// The one declaration of the RtnOptions keys (type, range, doc; defaults are the struct's).
+const config::OptionSet<RtnOptions>& rtn_options();
 
 class RtnQuantizer final : public WeightQuantizer {
  public:
