@@ -4,13 +4,17 @@
 #include <unordered_map>
 
 #include "evaluators/logit_metrics.h"
-#include "evaluators/text_sources.h"
 #include "evaluators/token_logprobs.h"
 #include "framework/core/error.h"
 #include "framework/core/progress.h"
 #include "framework/core/sha256.h"
 #include "framework/core/spellcheck.h"
+#include "framework/data/c4_json.h"
+#include "framework/data/gptq_c4_windows.h"
+#include "framework/data/ptb_rows.h"
+#include "framework/data/python_text.h"
 #include "framework/data/token_windows.h"
+#include "framework/data/wikitext_rows.h"
 #include "framework/model/llama_model.h"
 #include "framework/tokenize/tokenizer.h"
 
@@ -127,7 +131,7 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
   Assembly a;
   try {
     if (o.protocol == "c4") {
-      auto docs = c4_documents(o.data);
+      auto docs = data::c4_documents(o.data);
       std::unordered_map<int64_t, std::vector<int64_t>> cache;
       auto encode = [&](int64_t i) -> std::vector<int64_t> {
         auto it = cache.find(i);
@@ -135,7 +139,7 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
         return it->second;
       };
       int64_t count = o.max_windows > 0 ? std::min(o.max_windows, o.c4_windows) : o.c4_windows;
-      for (auto& w : gptq_c4_windows(int64_t(docs.size()), encode, count, T, uint64_t(o.c4_seed))) {
+      for (auto& w : data::gptq_c4_windows(int64_t(docs.size()), encode, count, T, uint64_t(o.c4_seed))) {
         a.windows.push_back(std::move(w.tokens));
         a.first_target.push_back(1);
         a.doc.push_back(w.doc);
@@ -153,16 +157,16 @@ PerplexityResult PerplexityEvaluator::run(const EvalContext& context) const {
         assembly = "whole file, one encode call";
         a.name = (o.protocol == "text" ? "gptq.text-" : "llamacpp.text-") + file_stem(o.data);
       } else if (o.protocol == "wikitext2") {
-        text = python_join(wikitext_rows(o.data), "\n\n");
+        text = data::python_join(data::wikitext_rows(o.data), "\n\n");
         assembly = "join=\\n\\n rows=hf-wikitext";
         a.name = "gptq.wikitext2";
       } else if (o.protocol == "ptb" || o.protocol == "ptb-new") {
         const bool is_new = o.protocol == "ptb-new";
-        text = python_join(ptb_rows(o.data), is_new ? " " : "\n\n");
+        text = data::python_join(data::ptb_rows(o.data), is_new ? " " : "\n\n");
         assembly = is_new ? "join=' ' rows=hf-ptb_text_only" : "join=\\n\\n rows=hf-ptb_text_only";
         a.name = is_new ? "gptq.ptbnew" : "gptq.ptb";
       } else {  // c4-new
-        text = python_join(c4_documents(o.data, o.c4_new_docs), " ");
+        text = data::python_join(data::c4_documents(o.data, o.c4_new_docs), " ");
         assembly = cat("join=' ' docs=first_", o.c4_new_docs, " truncate=", o.c4_windows, "*T");
         a.name = "gptq.c4new";
       }

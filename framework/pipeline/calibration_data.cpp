@@ -2,9 +2,13 @@
 
 #include <unordered_map>
 
-#include "evaluators/text_sources.h"
 #include "framework/core/error.h"
+#include "framework/data/c4_json.h"
+#include "framework/data/gptq_c4_windows.h"
+#include "framework/data/ptb_rows.h"
+#include "framework/data/python_text.h"
 #include "framework/data/token_windows.h"
+#include "framework/data/wikitext_rows.h"
 
 namespace abq::pipeline {
 namespace {
@@ -18,7 +22,7 @@ std::vector<std::vector<int64_t>> stream_windows(const std::string& text, const 
 // get_c4: documents drawn with randint until one has >= seqlen tokens, then an offset in it.
 std::vector<std::vector<int64_t>> c4_windows(const std::string& path, const tokenize::Tokenizer& tokenizer,
                                              int64_t samples, int64_t seqlen, uint64_t seed) {
-  const auto docs = evaluators::c4_documents(path);
+  const auto docs = data::c4_documents(path);
   if (docs.empty()) throw Error(cat("calibration: '", path, "' holds no C4 documents"));
   std::unordered_map<int64_t, std::vector<int64_t>> cache;
   auto encode = [&](int64_t i) -> std::vector<int64_t> {
@@ -27,7 +31,7 @@ std::vector<std::vector<int64_t>> c4_windows(const std::string& path, const toke
     return it->second;
   };
   std::vector<std::vector<int64_t>> out;
-  for (auto& w : evaluators::gptq_c4_windows(int64_t(docs.size()), encode, samples, seqlen, seed))
+  for (auto& w : data::gptq_c4_windows(int64_t(docs.size()), encode, samples, seqlen, seed))
     out.push_back(std::move(w.tokens));
   return out;
 }
@@ -45,10 +49,10 @@ std::vector<std::vector<int64_t>> draw_calibration_windows(const std::string& so
   try {
     if (source == "text") return stream_windows(data::read_text_file(path), tokenizer, samples, seqlen, seed);
     if (source == "wikitext2")
-      return stream_windows(evaluators::python_join(evaluators::wikitext_rows(path), "\n\n"), tokenizer, samples,
+      return stream_windows(data::python_join(data::wikitext_rows(path), "\n\n"), tokenizer, samples,
                             seqlen, seed);
     if (source == "ptb")
-      return stream_windows(evaluators::python_join(evaluators::ptb_rows(path), "\n\n"), tokenizer, samples, seqlen,
+      return stream_windows(data::python_join(data::ptb_rows(path), "\n\n"), tokenizer, samples, seqlen,
                             seed);
     if (source == "c4") return c4_windows(path, tokenizer, samples, seqlen, seed);
   } catch (Error& e) {

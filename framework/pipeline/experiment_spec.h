@@ -1,5 +1,7 @@
-// ExperimentSpec: one fully resolved, validated run of an experiment file, typed. Only the
-// pipeline reads it; components receive their own typed options (methods/registry.h).
+// ExperimentSpec: one fully resolved, validated run of an experiment file, typed. Built by
+// experiments/runner (load_experiment.h), which reads the experiment file; the pipeline stages
+// here take the parts they need, and components receive their own typed options
+// (methods/registry.h).
 //
 // An experiment file may expand into several runs (`runs:` and `sweep:`); each run has its own
 // resolved config, hash and run id (the key of its record in the results store).
@@ -15,8 +17,6 @@
 
 #include "framework/methods/allocations/site_overrides.h"
 #include "framework/quant/quant_spec.h"
-
-namespace abq::config { class Schema; }
 
 namespace abq::pipeline {
 
@@ -87,24 +87,14 @@ struct ExperimentSpec {
   std::string resolved_yaml;  // canonical resolved config of this run
   std::string config_hash;    // sha256 of the canonical form
   std::string run_id;         // first 16 hex digits of config_hash
-  /// "file:line:col" of the keys that checks made during the run name (experiment_checks.h), by
-  /// dotted path; not part of the config or its hash.
+  /// "file:line:col" of the keys that checks made during the run name
+  /// (experiments/runner/experiment_checks.h), by dotted path; not part of the config or its hash.
   std::map<std::string, std::string> key_positions;
 
   std::string run_name() const { return variant.empty() ? name : variant; }
-  /// A path from the config, made absolute against base_dir (unless already absolute or empty).
+  /// A path from the config, made absolute against base_dir (unless already absolute or empty;
+  /// "~" is $HOME). Defined in experiment_paths.cpp.
   std::string resolve_path(const std::string& path) const;
 };
-
-/// The schema of an experiment file, assembled from the components' own declarations.
-const config::Schema& experiment_schema();
-
-/// Loads, merges includes, applies `--set` overrides, expands runs/sweep and validates every run.
-/// Throws abq::ConfigError listing every problem of every run. Two runs with the same resolved
-/// config are an error unless `merge_duplicate_runs` (then the first one is kept). `forced`
-/// assignments apply to every run after runs/sweep expansion, so they win over both.
-std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::vector<std::string>& overrides,
-                                            bool merge_duplicate_runs = false,
-                                            const std::vector<std::string>& forced = {});
 
 }  // namespace abq::pipeline

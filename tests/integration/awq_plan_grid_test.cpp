@@ -9,7 +9,7 @@
 #include <fstream>
 #include <map>
 
-#include "framework/pipeline/experiment_spec.h"
+#include "experiments/runner/load_experiment.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
 
@@ -36,7 +36,7 @@ std::map<std::string, std::vector<torch::Tensor>> norms_after_awq(const std::str
   const std::vector<torch::Tensor> windows = {torch::randint(0, 256, {1, 32}, torch::kInt64),
                                               torch::randint(0, 256, {1, 32}, torch::kInt64)};
   std::map<std::string, std::vector<torch::Tensor>> out;
-  for (const auto& spec : abq::pipeline::load_experiment(path, {})) {
+  for (const auto& spec : abq::runner::load_experiment(path, {})) {
     auto loaded = abq::pipeline::load_model(spec);
     abq::pipeline::quantize_model(*loaded.model, spec.quant, windows);
     for (const auto& block : loaded.model->weights().layers) {

@@ -14,10 +14,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "experiments/runner/run_experiment.h"
 #include "framework/core/log.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/export_model.h"
-#include "framework/pipeline/run_experiment.h"
 #include "framework/store/results_store.h"
 
 namespace fs = std::filesystem;
@@ -81,23 +81,23 @@ TEST(CalibrationResume, ModelReplacedAtTheSamePathStartsAfresh) {
     a.weights().layers[1].post_attention_norm.fill_(3e38);
   }  // block 1 overflows: calibration stops there
   write_model(a, folder);
-  pipeline::RunOptions run;
+  runner::RunOptions run;
   run.results_path = dir + "/runs.h5";
   run.only = "gptq-w4a8";
   run.overrides = {"model.source=hf", "model.path=" + folder};
   set_log_level(LogLevel::error);  // the failure of the first run is expected
-  EXPECT_EQ(pipeline::run_experiment(kFixture, run).failed, 1);
+  EXPECT_EQ(runner::run_experiment(kFixture, run).failed, 1);
   const std::string state = committed_state(run.results_path + ".calib");
   ASSERT_NE(state.find("\"next_block\": 1"), std::string::npos) << "block 0 of model A should be committed: " << state;
 
   write_model(model::make_random_model(config(), 2), folder);  // model B at the same path
-  const auto rerun = pipeline::run_experiment(kFixture, run);
+  const auto rerun = runner::run_experiment(kFixture, run);
   EXPECT_EQ(rerun.completed, 1);
   EXPECT_FALSE(fs::exists(run.results_path + ".calib")) << "every checkpoint of the run is removed once it is stored";
 
-  pipeline::RunOptions fresh = run;
+  runner::RunOptions fresh = run;
   fresh.results_path = dir + "/fresh.h5";
-  EXPECT_EQ(pipeline::run_experiment(kFixture, fresh).completed, 1);
+  EXPECT_EQ(runner::run_experiment(kFixture, fresh).completed, 1);
   set_log_level(LogLevel::info);
 
   const auto resumed = only_run(run.results_path), reference = only_run(fresh.results_path);

@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
 #include "framework/pipeline/calibration_data.h"
-#include "framework/pipeline/experiment_spec.h"
 #include "framework/tokenize/tokenizer.h"
 
 namespace {
@@ -62,7 +62,7 @@ TEST(CalibrationSources, BadKeysAreValidationErrorsAtTheirKeys) {
     const std::string path = (dir / "x.yaml").string();
     std::ofstream(path) << "name: x\nresults: " << (dir / "x.h5").string() << "\n" << body;
     try {
-      abq::pipeline::load_experiment(path, {});
+      abq::runner::load_experiment(path, {});
     } catch (const abq::ConfigError& e) {
       return e.what();
     }

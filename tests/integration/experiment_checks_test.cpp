@@ -9,10 +9,10 @@
 #include <fstream>
 #include <functional>
 
+#include "experiments/runner/experiment_checks.h"
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
 #include "framework/model/llama_config.h"
-#include "framework/pipeline/experiment_checks.h"
-#include "framework/pipeline/experiment_spec.h"
 #include "tests/unit/io/gguf_writer.h"
 
 namespace {
@@ -43,7 +43,7 @@ TEST(ExperimentChecks, PerplexityStrideAboveSeqlenPointsAtStride) {
                                                        "    data: d.txt\n"
                                                        "    seqlen: 8\n"
                                                        "    stride: 16\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":7:5: eval[0].stride 16 is larger than seqlen 8\n"
                 "    stride: 16\n"
                 "    ^ windows of seqlen tokens start every stride tokens; stride must be in [1, seqlen] (0 = seqlen)");
@@ -53,7 +53,7 @@ TEST(ExperimentChecks, EvaluatorOptionChecksRunAtValidation) {
   const std::string f = write_experiment("c4", std::string(kHead) +
                                                    "eval:\n"
                                                    "  - {type: perplexity, protocol: c4, data: c4.json, seqlen: 8, stride: 4}\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":4:6: eval[0]: perplexity: protocol c4 samples whole random windows; stride does not apply\n"
                 "  - {type: perplexity, protocol: c4, data: c4.json, seqlen: 8, stride: 4}\n"
                 "     ^");
@@ -64,7 +64,7 @@ TEST(ExperimentChecks, StaticPerTokenActivationsPointAtDynamic) {
                                                        "calibration: {data: cal.txt}\n"
                                                        "quant:\n"
                                                        "  activations: {bits: 8, dynamic: false}\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":5:26: quant.activations: static (calibrated) ranges support per_tensor, per_channel and per_head; "
                 "got per_token, whose ranges belong to one vector and must be dynamic\n"
                 "  activations: {bits: 8, dynamic: false}\n"
@@ -78,7 +78,7 @@ TEST(ExperimentChecks, CalibrationDataIsRequiredWhereItIsUsed) {
                                                         "  activations: {bits: 8, granularity: per_tensor, dynamic: false}\n"
                                                         "  weight_quantizer: {type: gptq}\n"
                                                         "  corrections: [{type: smoothquant, alpha: 0.5}]\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":5:51: quant.activations: static activation ranges (dynamic: false) need calibration data\n"
                 "  activations: {bits: 8, granularity: per_tensor, dynamic: false}\n"
                 "                                                  ^ set calibration.data to a text file, or dynamic: true\n" +
@@ -94,7 +94,7 @@ TEST(ExperimentChecks, RandomModelHeadsMustFit) {
   const std::string f = write_experiment("heads", std::string(kHead) +
                                                       "model:\n"
                                                       "  random: {hidden_size: 64, num_heads: 5, num_kv_heads: 2}\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":4:29: model.random.num_heads 5 does not divide hidden_size 64\n"
                 "  random: {hidden_size: 64, num_heads: 5, num_kv_heads: 2}\n"
                 "                            ^ each head gets hidden_size / num_heads channels\n" +
@@ -121,7 +121,7 @@ TEST(ExperimentChecks, GroupSizeMustDivideTheRandomModelsInputSizes) {
   const std::string hint =
       "gptq needs group_size to divide every input size it applies to; this model has hidden_size 64, "
       "attention output 64, intermediate_size 96";
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":6:46: quant.weights.group_size 64 does not divide the input size 96 of layers.0.mlp.down_proj\n"
                 "  weights: {bits: 4, granularity: per_group, group_size: 64}\n"
                 "                                             ^ " + hint + "\n" +
@@ -150,7 +150,7 @@ TEST(ExperimentChecks, GroupSizeIsCheckedAgainstAGgufHeader) {
                                                      "quant:\n"
                                                      "  weights: {bits: 4, granularity: per_group, group_size: 64}\n"
                                                      "  weight_quantizer: {type: gptq}\n");
-  EXPECT_EQ(error_of([&] { pipeline::load_experiment(f, {}); }),
+  EXPECT_EQ(error_of([&] { runner::load_experiment(f, {}); }),
             f + ":6:46: quant.weights.group_size 64 does not divide the input size 96 of layers.0.mlp.down_proj\n"
                 "  weights: {bits: 4, granularity: per_group, group_size: 64}\n"
                 "                                             ^ gptq needs group_size to divide every "
@@ -162,7 +162,7 @@ TEST(ExperimentChecks, GroupSizeIsCheckedAgainstAGgufHeader) {
 TEST(ExperimentChecks, GroupSizeIsCheckedInTheRunWhenTheCheckpointWasUnreadable) {
   const std::string f = write_experiment("later", std::string(kHead) + "model: {source: hf, path: not_yet_there}\n" +
                                                       kGroupTail);
-  const auto specs = pipeline::load_experiment(f, {});
+  const auto specs = runner::load_experiment(f, {});
   ASSERT_EQ(specs.size(), 1u);
   model::LlamaConfig c;
   c.vocab_size = 40;
@@ -174,7 +174,7 @@ TEST(ExperimentChecks, GroupSizeIsCheckedInTheRunWhenTheCheckpointWasUnreadable)
   const std::string hint =
       "    gptq needs group_size to divide every input size it applies to; this model has hidden_size 64, "
       "attention output 64, intermediate_size 96";
-  EXPECT_EQ(error_of([&] { pipeline::require_weight_groups_fit(specs[0], c); }),
+  EXPECT_EQ(error_of([&] { runner::require_weight_groups_fit(specs[0], c); }),
             f + ":6:46: quant.weights.group_size 64 does not divide the input size 96 of layers.0.mlp.down_proj\n" +
                 hint + "\n" + f +
                 ":9:49: quant.allocation.overrides[0].weights.group_size 48 does not divide the input size 64 of "
@@ -182,7 +182,7 @@ TEST(ExperimentChecks, GroupSizeIsCheckedInTheRunWhenTheCheckpointWasUnreadable)
                 hint);
   c.hidden_size = 192;  // 192 = 3 x 64 = 4 x 48: every group fits
   c.intermediate_size = 384;
-  EXPECT_EQ(error_of([&] { pipeline::require_weight_groups_fit(specs[0], c); }), "(no error)");
+  EXPECT_EQ(error_of([&] { runner::require_weight_groups_fit(specs[0], c); }), "(no error)");
 }
 
 }  // namespace

@@ -12,12 +12,12 @@
 #include <fstream>
 #include <vector>
 
+#include "experiments/runner/run_experiment.h"
 #include "framework/core/error.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/export_model.h"
 #include "framework/pipeline/quantize_model.h"
-#include "framework/pipeline/run_experiment.h"
 #include "framework/store/results_store.h"
 
 namespace fs = std::filesystem;
@@ -53,11 +53,11 @@ int run_cli(const std::string& args) {
 
 TEST(Export, RunThenEvalReproducesThePerplexity) {
   const std::string dir = temp_dir(), folder = dir + "/w4a8";
-  abq::pipeline::RunOptions run;
+  abq::runner::RunOptions run;
   run.results_path = dir + "/run.h5";
   run.only = "rtn-w4a8";
   run.overrides = {"export=" + folder};
-  ASSERT_EQ(abq::pipeline::run_experiment(kFixture, run).completed, 1);
+  ASSERT_EQ(abq::runner::run_experiment(kFixture, run).completed, 1);
   for (const char* f : {"model.safetensors", "config.json", "abq_quant.json"})
     EXPECT_TRUE(fs::is_regular_file(folder + "/" + f)) << f;
   abq::pipeline::ExportedQuant q;

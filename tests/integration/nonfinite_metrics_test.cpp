@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "experiments/runner/run_experiment.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/export_model.h"
-#include "framework/pipeline/run_experiment.h"
 #include "framework/store/results_store.h"
 #include "framework/tokenize/tokenizer.h"
 
@@ -75,8 +75,8 @@ TEST_F(NonFiniteMetrics, PerplexityFailsTheRunNamingTheWeight) {
   const auto yaml = experiment(dir_, folder_,
                                "{type: perplexity, data: " + kSource +
                                    "/experiments/data/sotu/heldout.txt, seqlen: 32, max_windows: 2}");
-  abq::pipeline::RunOptions options;
-  const auto summary = abq::pipeline::run_experiment(yaml, options);
+  abq::runner::RunOptions options;
+  const auto summary = abq::runner::run_experiment(yaml, options);
   EXPECT_EQ(summary.completed, 0);
   EXPECT_EQ(summary.failed, 1);
   const std::string error = failed_error(dir_ + "/nan.h5");
@@ -92,8 +92,8 @@ TEST_F(NonFiniteMetrics, ZeroShotFailsTheRunNamingTheWeight) {
   const auto yaml = experiment(dir_, folder_,
                                "{type: zero_shot, task: piqa, data: " + piqa + "valid.jsonl, labels: " + piqa +
                                    "valid-labels.lst, limit: 4}");
-  abq::pipeline::RunOptions options;
-  const auto summary = abq::pipeline::run_experiment(yaml, options);
+  abq::runner::RunOptions options;
+  const auto summary = abq::runner::run_experiment(yaml, options);
   EXPECT_EQ(summary.failed, 1);
   const std::string error = failed_error(dir_ + "/nan.h5");
   EXPECT_NE(error.find("log-likelihood"), std::string::npos) << error;
@@ -105,8 +105,8 @@ TEST_F(NonFiniteMetrics, InfinitePerplexityFailsTheRun) {
   const auto yaml = experiment(dir_, nan_model_folder(dir_, true),
                                "{type: perplexity, data: " + kSource +
                                    "/experiments/data/sotu/heldout.txt, seqlen: 32, max_windows: 2}");
-  abq::pipeline::RunOptions options;
-  EXPECT_EQ(abq::pipeline::run_experiment(yaml, options).failed, 1);
+  abq::runner::RunOptions options;
+  EXPECT_EQ(abq::runner::run_experiment(yaml, options).failed, 1);
   const std::string error = failed_error(dir_ + "/nan.h5");
   EXPECT_NE(error.find("ppl = inf"), std::string::npos) << error;
   EXPECT_NE(error.find("every weight is finite"), std::string::npos) << error;

@@ -7,12 +7,12 @@
 #include <cmath>
 #include <filesystem>
 
+#include "experiments/runner/load_experiment.h"
+#include "experiments/runner/run_experiment.h"
 #include "framework/core/error.h"
 #include "framework/data/token_windows.h"
 #include "framework/model/llama_model.h"
-#include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/model_loader.h"
-#include "framework/pipeline/run_experiment.h"
 #include "framework/store/results_store.h"
 
 namespace fs = std::filesystem;
@@ -36,9 +36,9 @@ const abq::store::MetricRow* find_metric(const abq::store::RunRecord& r, const s
 }  // namespace
 
 TEST(Pipeline, RunsRecordsAndResumes) {
-  abq::pipeline::RunOptions options;
+  abq::runner::RunOptions options;
   options.results_path = temp_results("resume");
-  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  auto summary = abq::runner::run_experiment(kFixture, options);
   EXPECT_EQ(summary.completed, 5);
   EXPECT_EQ(summary.failed, 0);
 
@@ -118,22 +118,22 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   EXPECT_LT(kl("rtn-w4g16-skip0"), kl("rtn-w4a8"));
 
   // Second run: everything is complete and skipped.
-  auto again = abq::pipeline::run_experiment(kFixture, options);
+  auto again = abq::runner::run_experiment(kFixture, options);
   EXPECT_EQ(again.completed, 0);
   EXPECT_EQ(again.skipped, 5);
 }
 
 TEST(Pipeline, FpPerplexityMatchesIndependentNll) {
-  abq::pipeline::RunOptions options;
+  abq::runner::RunOptions options;
   options.results_path = temp_results("fp");
   options.only = "fp";
-  abq::pipeline::run_experiment(kFixture, options);
+  abq::runner::run_experiment(kFixture, options);
   abq::store::ResultsStore store(options.results_path);
   auto runs = store.read_all();
   ASSERT_EQ(runs.size(), 1u);
   double stored = find_metric(runs[0], "ppl")->value;
 
-  auto spec = abq::pipeline::load_experiment(kFixture, {}).front();
+  auto spec = abq::runner::load_experiment(kFixture, {}).front();
   auto loaded = abq::pipeline::load_model(spec);
   std::string text = abq::data::read_text_file(std::string(ABQ_SOURCE_DIR) + "/experiments/data/sotu/heldout.txt");
   auto stream = loaded.tokenizer->encode(text, true);
@@ -157,9 +157,9 @@ TEST(Pipeline, FpPerplexityMatchesIndependentNll) {
 }
 
 TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
-  auto a = abq::pipeline::load_experiment(kFixture, {});
-  auto b = abq::pipeline::load_experiment(kFixture, {"calibration.samples=4"});  // same value
-  auto c = abq::pipeline::load_experiment(kFixture, {"calibration.samples=5"});
+  auto a = abq::runner::load_experiment(kFixture, {});
+  auto b = abq::runner::load_experiment(kFixture, {"calibration.samples=4"});  // same value
+  auto c = abq::runner::load_experiment(kFixture, {"calibration.samples=5"});
   ASSERT_EQ(a.size(), 5u);
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].run_id, b[i].run_id);
@@ -172,7 +172,7 @@ TEST(Pipeline, ConfigHashIgnoresFormattingButNotValues) {
 TEST(Pipeline, CrossFieldConfigErrors) {
   auto message = [](const std::vector<std::string>& overrides) -> std::string {
     try {
-      abq::pipeline::load_experiment(kFixture, {}, false, overrides);  // forced into every run
+      abq::runner::load_experiment(kFixture, {}, false, overrides);  // forced into every run
     } catch (const abq::ConfigError& e) {
       return e.what();
     }
@@ -208,7 +208,7 @@ TEST(Pipeline, CrossFieldConfigErrors) {
 TEST(Pipeline, RotationResidualAndShiftKeysAreChecked) {
   auto message = [](const std::string& override_text) -> std::string {
     try {
-      abq::pipeline::load_experiment(kFixture, {}, false, {override_text});
+      abq::runner::load_experiment(kFixture, {}, false, {override_text});
     } catch (const abq::ConfigError& e) {
       return e.what();
     }
@@ -226,12 +226,12 @@ TEST(Pipeline, RotationResidualAndShiftKeysAreChecked) {
 // An allocation pattern that matches no site fails the run (recorded as failed, with the pattern),
 // instead of silently quantizing everything at the default spec.
 TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
-  abq::pipeline::RunOptions options;
+  abq::runner::RunOptions options;
   options.results_path = temp_results("pattern");
   options.only = "rtn-w4a8";
   options.merge_duplicate_runs = true;  // the forced quantizer makes the gptq run the same config
   options.forced = {"quant.allocation.overrides=[{sites: 'layers.*.mlp.dwon_proj', skip: true}]"};
-  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  auto summary = abq::runner::run_experiment(kFixture, options);
   EXPECT_EQ(summary.failed, 1);
   abq::store::ResultsStore store(options.results_path);
   auto runs = store.read_all();
@@ -246,7 +246,7 @@ TEST(Pipeline, AllocationPatternMatchingNothingFailsTheRun) {
 // the pipeline; the byte tokenizer's 258 ids do not fit its 128-entry vocabulary, which is refused.
 TEST(Pipeline, TokenizerMustFitTheModelVocabulary) {
   std::string dir = std::string(ABQ_SOURCE_DIR) + "/tests/fixtures/parity/llama_gqa_tied";
-  auto spec = abq::pipeline::load_experiment(
+  auto spec = abq::runner::load_experiment(
                   kFixture, {}, false, {"model.source=hf", "model.path=" + dir, "tokenizer.type=byte"})
                   .front();
   try {
@@ -261,7 +261,7 @@ TEST(Pipeline, TokenizerMustFitTheModelVocabulary) {
 // The default model loads through the pipeline: config from GGUF metadata, weights dequantized,
 // the GGUF vocabulary as tokenizer, and the source precision named for tables.
 TEST(Pipeline, LoadsTheDefaultGgufModel) {
-  auto spec = abq::pipeline::load_experiment(std::string(ABQ_SOURCE_DIR) + "/experiments/quickstart.yaml", {}).front();
+  auto spec = abq::runner::load_experiment(std::string(ABQ_SOURCE_DIR) + "/experiments/quickstart.yaml", {}).front();
   if (!fs::exists(spec.resolve_path(spec.model.path))) GTEST_SKIP() << "no " << spec.model.path << " (run tools/fetch_model.sh)";
   auto loaded = abq::pipeline::load_model(spec);
   EXPECT_EQ(loaded.model->config().num_layers, 30);
@@ -274,14 +274,14 @@ TEST(Pipeline, LoadsTheDefaultGgufModel) {
 // calibration_blocks table has one row per block with finite losses, and the store's per-site rows
 // cover every weight and activation site. Reference for the ordering: the same fixture's RTN run.
 TEST(Pipeline, LearnedCalibrationThroughYaml) {
-  abq::pipeline::RunOptions options;
+  abq::runner::RunOptions options;
   options.results_path = temp_results("learned");
   options.only = "rtn-w4a8";
   options.merge_duplicate_runs = true;  // the forced quantizer makes the gptq run the same config
   options.forced = {"quant.weight_quantizer={type: learned, epochs: 2, let: {enabled: true, pairs: {fc2: true}}, "
                     "compensation: {enabled: true, first_blocks: 1, last_blocks: 0}, "
                     "loss: {aug_mse: true, dlc: true, attention_kl: true}}"};
-  auto summary = abq::pipeline::run_experiment(kFixture, options);
+  auto summary = abq::runner::run_experiment(kFixture, options);
   ASSERT_EQ(summary.completed, 1);
   abq::store::ResultsStore store(options.results_path);
   const auto run = store.read_all().front();
@@ -299,14 +299,14 @@ TEST(Pipeline, LearnedCalibrationThroughYaml) {
 // must stay within 0.5% of the fp perplexity (measured 0.05%; a norm pair applied before the
 // rotation instead of after it measured 3.5%), the rotation's fp check is recorded, and no block restarts.
 TEST(Pipeline, RotationThenLearnedCalibration) {
-  abq::pipeline::RunOptions fp_options;
+  abq::runner::RunOptions fp_options;
   fp_options.results_path = temp_results("rotation_learned_fp");
   fp_options.only = "fp";
-  ASSERT_EQ(abq::pipeline::run_experiment(kFixture, fp_options).completed, 1);
+  ASSERT_EQ(abq::runner::run_experiment(kFixture, fp_options).completed, 1);
   const double fp_ppl = find_metric(abq::store::ResultsStore(fp_options.results_path).read_all().front(), "ppl")->value;
   for (const char* residual : {"fused", "online"}) {
     SCOPED_TRACE(residual);
-    abq::pipeline::RunOptions options;
+    abq::runner::RunOptions options;
     options.results_path = temp_results(std::string("rotation_learned_") + residual);
     options.only = "fp";  // the forced settings make every run of the fixture this one; the first name stays
     options.merge_duplicate_runs = true;
@@ -314,7 +314,7 @@ TEST(Pipeline, RotationThenLearnedCalibration) {
                       std::string("quant.corrections=[{type: rotation, residual: ") + residual + "}]",
                       "quant.weight_quantizer={type: learned, epochs: 2, let: {enabled: true, shifts: true, "
                       "pairs: {fc2: true}}, affine: {ln_matrix: true}}"};
-    ASSERT_EQ(abq::pipeline::run_experiment(kFixture, options).completed, 1);
+    ASSERT_EQ(abq::runner::run_experiment(kFixture, options).completed, 1);
     abq::store::ResultsStore store(options.results_path);
     const auto run = store.read_all().front();
     ASSERT_NE(find_metric(run, "fp_output_drift"), nullptr);
@@ -329,14 +329,14 @@ TEST(Pipeline, RotationThenLearnedCalibration) {
 // calibration with LET, W4A8, one epoch on the tiny fixture).
 TEST(Pipeline, AblationSwitchesChangeTheRun) {
   auto calibrate = [](const std::string& name, const std::vector<std::string>& extra) {
-    abq::pipeline::RunOptions options;
+    abq::runner::RunOptions options;
     options.results_path = temp_results("ablation_" + name);
     options.only = "fp";  // the forced settings make every run of the fixture this one
     options.merge_duplicate_runs = true;
     options.forced = {"quant.weights.bits=4", "quant.activations.bits=8",
                       "quant.weight_quantizer={type: learned, epochs: 1, let: {enabled: true}}"};
     options.forced.insert(options.forced.end(), extra.begin(), extra.end());
-    EXPECT_EQ(abq::pipeline::run_experiment(kFixture, options).completed, 1) << name;
+    EXPECT_EQ(abq::runner::run_experiment(kFixture, options).completed, 1) << name;
     const auto run = abq::store::ResultsStore(options.results_path).read_all().front();
     std::vector<double> out = run.tables.at("calibration_blocks").f64("final_loss");
     out.push_back(find_metric(run, "ppl")->value);

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
-#include "framework/pipeline/experiment_spec.h"
 
 namespace fs = std::filesystem;
 
@@ -16,7 +16,7 @@ TEST(ShippedConfigs, ExperimentsValidate) {
     if (entry.path().extension() != ".yaml") continue;
     ++count;
     try {
-      auto specs = abq::pipeline::load_experiment(entry.path().string(), {});
+      auto specs = abq::runner::load_experiment(entry.path().string(), {});
       EXPECT_FALSE(specs.empty()) << entry.path();
     } catch (const abq::Error& e) {
       ADD_FAILURE() << entry.path() << ":\n" << e.what();
@@ -37,7 +37,7 @@ TEST(ShippedConfigs, FragmentsValidate) {
     std::ofstream(wrapper) << "name: fragment\nresults: out.h5\ninclude: [" << calibration << ", "
                            << fs::absolute(entry.path()).string() << "]\n";
     try {
-      abq::pipeline::load_experiment(wrapper, {});
+      abq::runner::load_experiment(wrapper, {});
     } catch (const abq::Error& e) {
       ADD_FAILURE() << entry.path() << ":\n" << e.what();
     }

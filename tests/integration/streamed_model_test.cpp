@@ -11,12 +11,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
 #include "framework/io/hf_config.h"
 #include "framework/methods/corrections/smoothquant.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/checkpoint_loader.h"
-#include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
 #include "tests/unit/io/gguf_writer.h"
@@ -112,7 +112,7 @@ pipeline::ExperimentSpec spec_for(const std::string& dir, bool streamed, const s
   std::vector<std::string> all = {"model.source=hf", "model.path=" + dir, "tokenizer.type=byte",
                                   std::string("model.streamed=") + (streamed ? "true" : "false")};
   all.insert(all.end(), forced.begin(), forced.end());
-  return pipeline::load_experiment(kFixture, {}, /*merge_duplicate_runs=*/true, all).front();
+  return runner::load_experiment(kFixture, {}, /*merge_duplicate_runs=*/true, all).front();
 }
 
 // [start, end) of this process's one mapping of `file` (/proc/self/maps).

@@ -20,8 +20,8 @@
 #include <random>
 #include <sstream>
 
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
-#include "framework/pipeline/experiment_spec.h"
 
 namespace fs = std::filesystem;
 
@@ -188,7 +188,7 @@ TEST(YamlFuzz, ValidateOnlyThrowsAbqErrors) {
     if (rng() % 8 == 0) sets.push_back(hostile_sets()[rng() % hostile_sets().size()]);
     const auto start = std::chrono::steady_clock::now();
     try {
-      abq::pipeline::load_experiment(path.string(), sets);
+      abq::runner::load_experiment(path.string(), sets);
       ++accepted;
     } catch (const abq::Error&) {
       ++rejected;

@@ -18,10 +18,10 @@
 #include <string>
 
 #include "evaluators/registry.h"
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
 #include "framework/core/progress.h"
 #include "framework/pipeline/cpu_threads.h"
-#include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/model_loader.h"
 
 namespace {
@@ -152,7 +152,7 @@ int bench(int argc, char** argv) {
     else throw abq::ConfigError("abq_eval_bench: unknown option '" + flag + "'; allowed: --threads, --repeat");
   }
   abq::Progress::set_enabled(false);
-  auto spec = abq::pipeline::load_experiment(argv[1], {}, true).front();
+  auto spec = abq::runner::load_experiment(argv[1], {}, true).front();
   auto loaded = abq::pipeline::load_model(spec);
   EvalContext context{*loaded.model, *loaded.tokenizer, loaded.tokenizer_sha256, "A16KV16"};
   const LlamaConfig& config = loaded.model->config();

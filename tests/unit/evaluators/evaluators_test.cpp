@@ -1,4 +1,4 @@
-// Perplexity protocols, text sources, the C4 sampler and logit metrics.
+// Perplexity protocols, logit metrics, zero-shot request sampling and the evaluator registry.
 // Expected values: tests/fixtures/evaluators/expected.json and python_draws.json, written by
 // tools/fixtures/evaluators_reference.py (an independent numpy forward of the same weights, GPTQ
 // datautils joins and sampler, numpy.percentile) and tools/fixtures/evaluators_draws.py (CPython's
@@ -10,7 +10,6 @@
 #include "evaluators/logit_metrics.h"
 #include "evaluators/perplexity.h"
 #include "evaluators/registry.h"
-#include "evaluators/text_sources.h"
 #include "evaluators/zero_shot_tasks.h"
 #include "framework/config/loader.h"
 #include "framework/config/schema.h"
@@ -270,46 +269,6 @@ TEST(PerplexityOptionsCheck, RejectsBadCombinations) {
   o.stride = 0;
   o.score_from = 64;  // must leave at least one target
   EXPECT_THROW(PerplexityEvaluator{o}, ConfigError);
-}
-
-TEST(TextSources, HuggingFaceRowRules) {
-  auto rows = wikitext_rows(fixture("wikitext2/wiki.test.raw"));
-  ASSERT_GE(rows.size(), 4u);
-  EXPECT_EQ(rows[0], "");                         // line " \n" is the empty row
-  EXPECT_EQ(rows[1], " = Robert Boulter = \n");   // other lines keep spaces and "\n"
-  auto ptb = ptb_rows(fixture("ptb/ptb.test.txt"));
-  EXPECT_EQ(ptb[0], "the harbor authority said it was n't ready to raise fees");  // line.strip()
-  EXPECT_EQ(python_join({"a", "b", ""}, "\n\n"), "a\n\nb\n\n");
-}
-
-TEST(TextSources, C4DocumentsFromGzipJsonLines) {
-  auto docs = c4_documents(fixture("c4/c4-format-sample.json.gz"));
-  EXPECT_EQ(docs.size(), 40u);
-  EXPECT_EQ(c4_documents(fixture("c4/c4-format-sample.json.gz"), 5).size(), 5u);
-  EXPECT_EQ(docs[0].rfind("Robert Boulter is an English", 0), 0u);
-  EXPECT_THROW(c4_documents(fixture("piqa/valid-labels.lst")), Error);  // "0" is JSON but not an object
-}
-
-TEST(GptqC4Sampler, ReproducesCPythonDraws) {
-  for (const auto& c : read_json("python_draws.json")["c4"]) {
-    std::vector<int64_t> lengths = c["lengths"].get<std::vector<int64_t>>();
-    auto encode = [&](int64_t i) { return std::vector<int64_t>(size_t(lengths[size_t(i)]), i); };
-    auto windows = gptq_c4_windows(int64_t(lengths.size()), encode, c["count"], c["seqlen"], c["seed"]);
-    const auto& draws = c["draws"];
-    ASSERT_EQ(windows.size(), draws.size());
-    for (size_t w = 0; w < draws.size(); ++w) {
-      EXPECT_EQ(windows[w].doc, draws[w][0].get<int64_t>()) << "window " << w;
-      EXPECT_EQ(windows[w].offset, draws[w][1].get<int64_t>()) << "window " << w;
-      EXPECT_EQ(int64_t(windows[w].tokens.size()), c["seqlen"].get<int64_t>());
-    }
-  }
-}
-
-TEST(GptqC4Sampler, ADocumentOfExactlySeqlenRaisesLikeRandint) {
-  auto encode = [](int64_t) { return std::vector<int64_t>(16, 0); };
-  EXPECT_THROW(gptq_c4_windows(3, encode, 1, 16, 0), Error);  // randint(0, -1)
-  auto short_docs = [](int64_t) { return std::vector<int64_t>(4, 0); };
-  EXPECT_THROW(gptq_c4_windows(3, short_docs, 1, 16, 0, 100), Error);  // never long enough
 }
 
 TEST(PythonSample, ReproducesCPythonRandomSample) {

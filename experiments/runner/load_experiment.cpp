@@ -1,27 +1,29 @@
-#include "framework/pipeline/experiment_spec.h"
+#include "experiments/runner/load_experiment.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 
 #include "evaluators/registry.h"
+#include "experiments/runner/experiment_checks.h"
 #include "framework/config/canonical.h"
 #include "framework/config/diagnostics.h"
 #include "framework/config/loader.h"
 #include "framework/config/overrides.h"
 #include "framework/config/schema.h"
 #include "framework/config/validate.h"
-#include "framework/config/variants.h"
 #include "framework/config/variables.h"
+#include "framework/config/variants.h"
 #include "framework/core/error.h"
 #include "framework/methods/registry.h"
 #include "framework/pipeline/calibration_data.h"
-#include "framework/pipeline/experiment_checks.h"
 #include "framework/quant/quant_spec_options.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
 namespace fs = std::filesystem;
 using config::Schema;
+using pipeline::calibration_sources;
+using pipeline::ComponentSpec;
+using pipeline::ExperimentSpec;
 
 namespace {
 
@@ -236,15 +238,6 @@ void rebase_paths(config::Document& doc, const fs::path& experiment_dir) {
 
 }  // namespace
 
-std::string ExperimentSpec::resolve_path(const std::string& path) const {
-  if (path.empty() || path[0] == '/') return path;
-  if (path[0] == '~') {
-    const char* home = std::getenv("HOME");
-    return std::string(home ? home : "") + path.substr(1);
-  }
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
-
 const config::Schema& experiment_schema() {
   static const Schema schema = build_experiment_schema();
   return schema;
@@ -297,4 +290,4 @@ std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::
   return unique;
 }
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

@@ -1,4 +1,4 @@
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
 
 #include <iostream>
 

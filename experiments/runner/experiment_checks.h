@@ -24,18 +24,18 @@
 #include "framework/model/llama_config.h"
 #include "framework/pipeline/experiment_spec.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
 
 /// Checkpoint shapes already read, by resolved path (nullopt: unreadable now), so the runs of one
 /// experiment read each checkpoint header once.
 using ShapeCache = std::map<std::string, std::optional<model::LlamaConfig>>;
 
 /// Adds every problem of `spec` to `diagnostics`, which refers to `document` (the run's config).
-void check_experiment(const ExperimentSpec& spec, const config::Document& document,
+void check_experiment(const pipeline::ExperimentSpec& spec, const config::Document& document,
                       config::Diagnostics& diagnostics, ShapeCache& shapes);
 
 /// The positions of the keys that run-time checks name, by dotted path ("quant.weights.group_size"),
-/// taken from `document`: kept in ExperimentSpec::key_positions.
+/// taken from `document`: kept in pipeline::ExperimentSpec::key_positions.
 std::map<std::string, std::string> runtime_key_positions(const config::Document& document);
 
 /// A problem with one key of the run's config.
@@ -46,9 +46,9 @@ struct KeyProblem {
 };
 
 /// Per-group weight specs whose group_size does not divide a linear's input size in `model`.
-std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const model::LlamaConfig& model);
+std::vector<KeyProblem> weight_group_problems(const pipeline::ExperimentSpec& spec, const model::LlamaConfig& model);
 
 /// Throws abq::ConfigError listing weight_group_problems, each at its key's position in the file.
-void require_weight_groups_fit(const ExperimentSpec& spec, const model::LlamaConfig& model);
+void require_weight_groups_fit(const pipeline::ExperimentSpec& spec, const model::LlamaConfig& model);
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <exception>
 
-#include "framework/cli/commands.h"
+#include "experiments/cli/commands.h"
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
 

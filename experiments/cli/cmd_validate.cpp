@@ -1,9 +1,9 @@
 // abq validate FILE...: schema-checks experiment files; reports every problem of every file.
 #include <iostream>
 
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/load_experiment.h"
 #include "framework/core/error.h"
-#include "framework/pipeline/experiment_spec.h"
 
 namespace abq::cli {
 
@@ -19,7 +19,7 @@ int cmd_validate(const Args& args) {
   int bad = 0;
   for (const auto& file : files) {
     try {
-      auto specs = pipeline::load_experiment(file, overrides);
+      auto specs = runner::load_experiment(file, overrides);
       std::cout << file << ": ok (" << specs.size() << (specs.size() == 1 ? " run)\n" : " runs)\n");
     } catch (const ConfigError& e) {
       std::cerr << e.what() << "\n";

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <iostream>
 
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/results_table.h"
 #include "framework/core/text_table.h"
-#include "framework/pipeline/results_table.h"
 #include "framework/store/results_store.h"
 
 namespace abq::cli {
@@ -36,12 +36,12 @@ int cmd_show(const Args& args) {
   store::ResultsStore results(file, store::OpenMode::existing);  // a reading command creates nothing
   std::vector<store::RunRecord> runs;
   for (auto& r : results.read_all())
-    if (glob(run_glob, pipeline::run_attribute(r, "name"))) runs.push_back(std::move(r));
+    if (glob(run_glob, runner::run_attribute(r, "name"))) runs.push_back(std::move(r));
   // Execution order reads like the experiment file; run ids are hashes and sort arbitrarily.
   std::stable_sort(runs.begin(), runs.end(), [](const store::RunRecord& a, const store::RunRecord& b) {
-    return pipeline::run_attribute(a, "started") < pipeline::run_attribute(b, "started");
+    return runner::run_attribute(a, "started") < runner::run_attribute(b, "started");
   });
-  auto table = pipeline::metrics_table(runs, [&](const store::MetricRow& m) {
+  auto table = runner::metrics_table(runs, [&](const store::MetricRow& m) {
     return glob(metric_glob, m.metric) && glob(dataset_glob, m.dataset);
   });
   std::cout << file << ": " << runs.size() << " run(s)\n" << table.text;
@@ -51,7 +51,7 @@ int cmd_show(const Args& args) {
     TextTable stages({"run", "stage", "seconds", "peak MiB"});
     for (const auto& r : runs) {
       for (const auto& t : r.timings)
-        stages.add_row({pipeline::run_attribute(r, "name"), t.stage, format_number(t.seconds, 2),
+        stages.add_row({runner::run_attribute(r, "name"), t.stage, format_number(t.seconds, 2),
                         format_number(double(t.peak_bytes) / (1 << 20), 0)});
     }
     std::cout << "\n" << stages.render();

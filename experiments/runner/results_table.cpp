@@ -1,8 +1,8 @@
-#include "framework/pipeline/results_table.h"
+#include "experiments/runner/results_table.h"
 
 #include "framework/core/text_table.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
 
 std::string run_attribute(const store::RunRecord& run, const std::string& key) {
   auto it = run.attributes.find(key);
@@ -47,4 +47,4 @@ MetricsTable metrics_table(const std::vector<store::RunRecord>& runs,
   return out;
 }
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "framework/cli/commands.h"
+#include "experiments/cli/commands.h"
 
 namespace abq::cli {
 

@@ -9,7 +9,7 @@
 
 #include "framework/store/results_store.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
 
 struct MetricsTable {
   std::string text;                                // the rendered table
@@ -27,4 +27,4 @@ const char* run_status_label(store::RunStatus status);
 MetricsTable metrics_table(const std::vector<store::RunRecord>& runs,
                            const std::function<bool(const store::MetricRow&)>& keep);
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

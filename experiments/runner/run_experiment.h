@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-namespace abq::pipeline {
+namespace abq::runner {
 
 struct RunOptions {
   std::vector<std::string> overrides;  // --set key.path=value
   std::string results_path;            // overrides the experiment's `results`
   std::string only;                    // glob on run names; "" = all
-  int threads = 0;                     // compute threads (cpu_threads.h); 0 = all available cores
+  int threads = 0;                     // compute threads (framework/pipeline/cpu_threads.h); 0 = all available cores
   bool merge_duplicate_runs = false;   // runs resolving to one config run once (abq eval)
   std::vector<std::string> forced;     // key=value applied to every run after runs/sweep (abq eval)
 };
@@ -27,4 +27,4 @@ struct RunSummary {
 
 RunSummary run_experiment(const std::string& experiment_file, const RunOptions& options);
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

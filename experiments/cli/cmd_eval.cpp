@@ -5,17 +5,17 @@
 // abq_quant.json: its activation quantizers are installed again, so the run's metrics come back.
 #include <filesystem>
 
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/run_experiment.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
-#include "framework/pipeline/run_experiment.h"
 
 namespace abq::cli {
 
 int cmd_eval(const Args& args) {
   po::options_description options("options");
   std::string file, model;
-  pipeline::RunOptions run;
+  runner::RunOptions run;
   options.add_options()
       ("file", po::value(&file)->required(), "experiment YAML file (its model and eval keys are used)")
       ("model", po::value(&model), "checkpoint to evaluate instead of the experiment's: a .gguf file or an HF folder")
@@ -43,7 +43,7 @@ int cmd_eval(const Args& args) {
                         "quant.weight_quantizer=rtn"})
     run.forced.push_back(o);
   run.merge_duplicate_runs = true;
-  pipeline::RunSummary summary = pipeline::run_experiment(file, run);
+  runner::RunSummary summary = runner::run_experiment(file, run);
   return summary.failed > 0 ? kExitFailure : kExitOk;
 }
 

@@ -1,17 +1,17 @@
 // abq run EXPERIMENT.yaml: every run of the experiment, skipping runs already complete in its store.
 #include <thread>
 
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/run_experiment.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
-#include "framework/pipeline/run_experiment.h"
 
 namespace abq::cli {
 
 int cmd_run(const Args& args) {
   po::options_description options("options");
   std::string file;
-  pipeline::RunOptions run;
+  runner::RunOptions run;
   options.add_options()
       ("file", po::value(&file)->required(), "experiment YAML file")
       ("set", po::value(&run.overrides)->composing(), "override a config key: --set quant.weights.bits=4 (repeatable)")
@@ -25,7 +25,7 @@ int cmd_run(const Args& args) {
     Progress::set_enabled(false);
     set_log_level(LogLevel::warn);
   }
-  pipeline::RunSummary summary = pipeline::run_experiment(file, run);
+  runner::RunSummary summary = runner::run_experiment(file, run);
   return summary.failed > 0 ? kExitFailure : kExitOk;
 }
 

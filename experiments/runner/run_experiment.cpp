@@ -1,4 +1,4 @@
-#include "framework/pipeline/run_experiment.h"
+#include "experiments/runner/run_experiment.h"
 
 #include <fnmatch.h>
 #include <sys/resource.h>
@@ -14,6 +14,9 @@
 
 #include "evaluators/evaluator.h"
 #include "evaluators/registry.h"
+#include "experiments/runner/experiment_checks.h"
+#include "experiments/runner/load_experiment.h"
+#include "experiments/runner/results_table.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
@@ -23,14 +26,18 @@
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
-#include "framework/pipeline/experiment_checks.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
-#include "framework/pipeline/results_table.h"
 #include "framework/store/provenance.h"
 #include "framework/store/results_store.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
+using pipeline::ComponentSpec;
+using pipeline::ExperimentSpec;
+using pipeline::ExportedQuant;
+using pipeline::LoadedModel;
+using pipeline::QuantizationReport;
+
 namespace {
 
 int64_t peak_rss_bytes() {
@@ -60,7 +67,8 @@ std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const
   const auto& c = spec.calibration;
   if (c.data.empty()) return {};
   std::vector<torch::Tensor> windows;
-  for (const auto& w : draw_calibration_windows(c.source, spec.resolve_path(c.data), tokenizer, c.samples, c.seqlen, c.seed))
+  for (const auto& w :
+       pipeline::draw_calibration_windows(c.source, spec.resolve_path(c.data), tokenizer, c.samples, c.seqlen, c.seed))
     windows.push_back(torch::tensor(w, torch::kInt64).unsqueeze(0).to(device));  // (1, T)
   return windows;
 }
@@ -85,7 +93,7 @@ std::string export_run(const ExperimentSpec& spec, const model::LlamaModel& mode
   std::string dir = spec.resolve_path(spec.export_dir);
   for (size_t at = dir.find("{run}"); at != std::string::npos; at = dir.find("{run}"))
     dir.replace(at, 5, spec.run_name());
-  export_model(model, quant, dir, spec.model.dtype == "float16" ? "float16" : "float32");
+  pipeline::export_model(model, quant, dir, spec.model.dtype == "float16" ? "float16" : "float32");
   log_info("exported the quantized model to ", dir);
   return dir;
 }
@@ -97,10 +105,10 @@ bool reinstall_exported(model::LlamaModel& model, const ExportedQuant& exported,
   if (!report.activations.empty())
     throw ConfigError("the model folder is an exported quantized model (abq_quant.json) and the run quantizes "
                       "activations again; set quant.activations.bits and quant.kv.bits to 16");
-  install_activation_specs(model, exported.activations);
+  pipeline::install_activation_specs(model, exported.activations);
   record.attributes["setting"] = exported.setting;
   bool exact = true;
-  for (const auto& [site, spec] : exported.activations) exact = exact && token_local(spec);
+  for (const auto& [site, spec] : exported.activations) exact = exact && pipeline::token_local(spec);
   return exact;
 }
 
@@ -180,7 +188,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   LoadedModel loaded;
   {
     StageTimer t(record, "load_model");
-    loaded = load_model(spec);
+    loaded = pipeline::load_model(spec);
   }
   record.attributes["model_sha256"] = loaded.model_sha256;
   record.attributes["tokenizer_sha256"] = loaded.tokenizer_sha256;
@@ -201,8 +209,9 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     StageTimer t(record, "quantize");
     // Per-block checkpoints live beside the results file, keyed by run id and model digest, until
     // the run is stored.
-    auto report = quantize_model(model, spec.quant, calibration, checkpoint_dir(spec, results_path, loaded.model_sha256),
-                                 spec.calibration.streams_on_host, loaded.model_sha256);
+    auto report = pipeline::quantize_model(model, spec.quant, calibration,
+                                           checkpoint_dir(spec, results_path, loaded.model_sha256),
+                                           spec.calibration.streams_on_host, loaded.model_sha256);
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;
@@ -214,7 +223,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     if (!spec.export_dir.empty()) {
       record.attributes["export"] = export_run(spec, model, ExportedQuant{report.setting, report.activations});
     } else if (ExportedQuant exported; spec.model.source == "hf" &&
-               read_exported_quant(spec.resolve_path(spec.model.path), exported)) {
+               pipeline::read_exported_quant(spec.resolve_path(spec.model.path), exported)) {
       prefix_reuse = reinstall_exported(model, exported, report, record);
     }
     if (report.calibration_blocks.rows() > 0) record.tables["calibration_blocks"] = report.calibration_blocks;
@@ -230,7 +239,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   std::unique_ptr<model::LlamaModel> reference;
   if (wants_reference && record.attributes["setting"] != "W16A16KV16") {
     StageTimer t(record, "load_reference");
-    reference = std::move(load_model(spec).model);
+    reference = std::move(pipeline::load_model(spec).model);
   }
   evaluators::EvalContext context{model, *loaded.tokenizer, loaded.tokenizer_sha256, scoring_state(record.attributes["setting"]),
                                   reference.get(), loaded.model_sha256};
@@ -268,7 +277,7 @@ void print_summary(const store::ResultsStore& results, const std::vector<Experim
 }  // namespace
 
 RunSummary run_experiment(const std::string& experiment_file, const RunOptions& options) {
-  log_info("compute: ", configure_cpu_threads(options.threads).description);
+  log_info("compute: ", pipeline::configure_cpu_threads(options.threads).description);
   auto specs = load_experiment(experiment_file, options.overrides, options.merge_duplicate_runs, options.forced);
   if (!options.only.empty()) {
     std::vector<ExperimentSpec> kept;
@@ -321,4 +330,4 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
   return summary;
 }
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner

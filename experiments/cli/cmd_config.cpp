@@ -1,8 +1,8 @@
 // abq config EXPERIMENT.yaml: the fully resolved config of each run and its hash.
 #include <iostream>
 
-#include "framework/cli/parse_args.h"
-#include "framework/pipeline/experiment_spec.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/load_experiment.h"
 
 namespace abq::cli {
 
@@ -15,7 +15,7 @@ int cmd_config(const Args& args) {
       ("set", po::value(&overrides)->composing(), "override a config key: --set quant.weights.bits=4 (repeatable)");
   po::variables_map values;
   if (!parse_args("config", "EXPERIMENT.yaml [--set key=value ...]", args, options, values, "file")) return kExitOk;
-  auto specs = pipeline::load_experiment(file, overrides);
+  auto specs = runner::load_experiment(file, overrides);
   for (size_t i = 0; i < specs.size(); ++i) {
     if (i) std::cout << "---\n";
     std::cout << "# run " << specs[i].run_name() << "  hash " << specs[i].config_hash << "\n"

@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "evaluators/registry.h"
-#include "framework/cli/parse_args.h"
+#include "experiments/cli/parse_args.h"
+#include "experiments/runner/load_experiment.h"
 #include "framework/config/schema.h"
 #include "framework/core/spellcheck.h"
 #include "framework/methods/registry.h"
-#include "framework/pipeline/experiment_spec.h"
 
 namespace abq::cli {
 
@@ -27,7 +27,7 @@ int cmd_describe(const Args& args) {
     return kExitOk;
   }
   if (name == "experiment") {
-    std::cout << pipeline::experiment_schema().describe();
+    std::cout << runner::experiment_schema().describe();
     return kExitOk;
   }
   for (const auto& e : evaluators::evaluator_names())

@@ -1,4 +1,4 @@
-#include "framework/pipeline/experiment_checks.h"
+#include "experiments/runner/experiment_checks.h"
 
 #include <filesystem>
 
@@ -16,11 +16,14 @@
 #include "framework/pipeline/quantize_model.h"
 #include "framework/quant/fake_quant.h"
 
-namespace abq::pipeline {
+namespace abq::runner {
 namespace fs = std::filesystem;
 using config::Diagnostics;
 using config::Document;
 using config::KeyPath;
+using pipeline::ComponentSpec;
+using pipeline::ExperimentSpec;
+using pipeline::RandomModelSpec;
 
 namespace {
 
@@ -137,7 +140,7 @@ bool check_random_model(const ExperimentSpec& spec, Diagnostics& diagnostics) {
   }
   if (!ok) return false;
   try {
-    model::resolve_config(random_model_config(r));
+    model::resolve_config(pipeline::random_model_config(r));
   } catch (const Error& error) {
     diagnostics.add(at, true, cat("model.random: ", error.message()));
     return false;
@@ -174,7 +177,7 @@ void check_weight_groups(const ExperimentSpec& spec, ShapeCache& shapes, Diagnos
   model::LlamaConfig config;
   if (spec.model.source == "random") {
     if (!check_random_model(spec, diagnostics)) return;
-    config = random_model_config(spec.model.random);
+    config = pipeline::random_model_config(spec.model.random);
   } else if (!checkpoint_config(spec, shapes, config)) {
     return;  // checked by the run before calibration
   }
@@ -279,4 +282,4 @@ void check_experiment(const ExperimentSpec& spec, const Document& document, Diag
   check_weight_groups(spec, shapes, diagnostics);
 }
 
-}  // namespace abq::pipeline
+}  // namespace abq::runner
