@@ -10,7 +10,7 @@
 #include "framework/methods/corrections/awq.h"
 #include "framework/methods/corrections/rotation.h"
 #include "framework/methods/corrections/smoothquant.h"
-#include "framework/methods/learned_config.h"
+#include "framework/methods/learned/learned_config.h"
 #include "framework/methods/quantizers/awq_clip.h"
 #include "framework/methods/quantizers/gptq.h"
 #include "framework/methods/quantizers/rtn.h"

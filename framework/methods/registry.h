@@ -32,7 +32,7 @@ config::Schema options_schema(const std::string& name);
 bool weight_quantizer_needs_hessian(const std::string& type);
 
 /// True for `learned` (OmniQuant / AffineQuant / ABQ-LLM): trained block by block by
-/// calib::calibrate_learned with options from learned_options_from_yaml (learned_config.h).
+/// calib::calibrate_learned with options from learned_options_from_yaml (learned/learned_config.h).
 bool weight_quantizer_is_learned(const std::string& type);
 
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options);

@@ -10,7 +10,7 @@
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
 #include "framework/methods/allocations/uniform.h"
-#include "framework/methods/learned_config.h"
+#include "framework/methods/learned/learned_config.h"
 #include "framework/methods/registry.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
