@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "framework/calib/closed_form_calibrator.h"
+#include "framework/calib/learned_calibrator.h"
 #include "framework/config/schema.h"
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
@@ -20,11 +22,14 @@ namespace {
 
 using config::Schema;
 
+// A weight quantizer is a per-weight quantizer (make_quantizer; calibrated blocks run it in a
+// calib::ClosedFormCalibrator), a block calibrator of its own (make_calibrator), or both.
 struct WeightQuantizerEntry {
   const char* name;
-  bool needs_hessian;  // runs inside the block-wise calibration engine
+  bool needs_calibration;  // calibrated block by block on calibration data (calib::calibrate_blocks)
   std::function<Schema()> schema;
-  std::function<std::unique_ptr<WeightQuantizer>(const YAML::Node&)> make;
+  std::function<std::unique_ptr<WeightQuantizer>(const YAML::Node&)> make_quantizer;          // empty: blocks only
+  std::function<std::unique_ptr<calib::BlockCalibrator>(const YAML::Node&)> make_calibrator;  // empty: closed form
 };
 
 struct CorrectionEntry {
@@ -84,7 +89,8 @@ const std::vector<WeightQuantizerEntry>& weight_quantizers() {
          options.n_grid = o["n_grid"].as<int64_t>();
          options.max_shrink = o["max_shrink"].as<double>();
          return std::make_unique<AwqClipQuantizer>(options);
-       }},
+       },
+       nullptr},
       {"gptq", true, gptq_schema,
        [](const YAML::Node& o) {
          GptqOptions options;
@@ -93,13 +99,12 @@ const std::vector<WeightQuantizerEntry>& weight_quantizers() {
          options.act_order = o["act_order"].as<bool>();
          options.static_groups = o["static_groups"].as<bool>();
          return std::make_unique<GptqQuantizer>(options);
-       }},
-      {"learned", false, learned_schema,
-       [](const YAML::Node&) -> std::unique_ptr<WeightQuantizer> {
-         throw std::logic_error("'learned' trains whole blocks: run it through calib::calibrate_learned");
-       }},
+       },
+       nullptr},
+      {"learned", true, learned_schema, nullptr,
+       [](const YAML::Node& o) { return std::make_unique<calib::LearnedCalibrator>(learned_options_from_yaml(o)); }},
       {"rtn", false, [] { return Schema::object({}); },
-       [](const YAML::Node&) { return std::make_unique<RtnQuantizer>(RtnOptions{}); }},
+       [](const YAML::Node&) { return std::make_unique<RtnQuantizer>(RtnOptions{}); }, nullptr},
   };
   return entries;
 }
@@ -188,16 +193,22 @@ config::Schema options_schema(const std::string& name) {
                         " registered: ", join(names)));
 }
 
-bool weight_quantizer_needs_hessian(const std::string& type) {
-  return find_entry(weight_quantizers(), type, "weight quantizer").needs_hessian;
-}
-
-bool weight_quantizer_is_learned(const std::string& type) {
-  return std::string(find_entry(weight_quantizers(), type, "weight quantizer").name) == "learned";
+bool weight_quantizer_needs_calibration(const std::string& type) {
+  return find_entry(weight_quantizers(), type, "weight quantizer").needs_calibration;
 }
 
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options) {
-  return find_entry(weight_quantizers(), type, "weight quantizer").make(options);
+  const auto& entry = find_entry(weight_quantizers(), type, "weight quantizer");
+  if (!entry.make_quantizer)
+    throw ConfigError(cat("weight quantizer '", type, "' calibrates whole blocks and has no per-weight form; ",
+                          "it runs through make_block_calibrator"));
+  return entry.make_quantizer(options);
+}
+
+std::unique_ptr<calib::BlockCalibrator> make_block_calibrator(const std::string& type, const YAML::Node& options) {
+  const auto& entry = find_entry(weight_quantizers(), type, "weight quantizer");
+  if (entry.make_calibrator) return entry.make_calibrator(options);
+  return std::make_unique<calib::ClosedFormCalibrator>(entry.make_quantizer(options));
 }
 
 std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options) {
