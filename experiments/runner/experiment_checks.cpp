@@ -114,7 +114,7 @@ void check_calibration_needs(const ExperimentSpec& spec, const Document& documen
                     "set calibration.data to a text file");
   }
   const std::string& type = spec.quant.weight_quantizer.type;
-  if (methods::weight_quantizer_needs_hessian(type) || methods::weight_quantizer_is_learned(type))
+  if (methods::weight_quantizer_needs_calibration(type))
     diagnostics.add(written_key(document, {"quant", "weight_quantizer"}, {"type"}), true,
                     cat("weight quantizer '", type, "' needs calibration data"), "set calibration.data to a text file");
 }

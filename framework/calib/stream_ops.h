@@ -1,5 +1,5 @@
-// Pieces shared by the block-wise calibration loops (calibrate_blockwise: Hessian quantizers;
-// calibrate_learned: trained parameters): input checks, the streams' start, copies and comparisons.
+// Pieces of the block-wise calibration loop (calibrate_blocks): input checks, the streams' start,
+// copies and comparisons, the per-block commit and the model + tokens part of the fingerprint.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "framework/calib/block_checkpoint.h"
-#include "framework/calib/calibrate_blockwise.h"
+#include "framework/calib/calibrate_blocks.h"
 #include "framework/core/sha256.h"
 #include "framework/model/llama_model.h"
 
@@ -19,7 +19,7 @@ void check_calibration(const std::vector<torch::Tensor>& calibration);
 /// X_fp = X_q = the embeddings of every window, on stream_device.
 Streams capture_block0_inputs(const model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
                               const torch::Device& stream_device);
-/// The start of every calibration loop: the state after the last committed block when
+/// The start of the calibration loop: the state after the last committed block when
 /// options.checkpoint_dir holds one for `fingerprint` (logged), else block 0's inputs and an empty
 /// report. resumed_at_block is set either way.
 ResumeState resume_or_start(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration,
@@ -30,7 +30,7 @@ model::DecoderBlock clone_block(const model::DecoderBlock& block);
 bool all_finite(const std::vector<torch::Tensor>& xs);
 /// Mean squared difference over all windows, in float64.
 double mean_squared_error(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
-/// The end of every block of a calibration loop: commit a checkpoint (when options.checkpoint_dir is
+/// The end of every block of the calibration loop: commit a checkpoint (when options.checkpoint_dir is
 /// set) and ask options.after_block whether to go on. False: the caller stops and returns its report.
 bool commit_block(const CalibOptions& options, const std::string& fingerprint, int64_t layer,
                   const model::LlamaModel& model, const Streams& streams, const CalibrationReport& report);

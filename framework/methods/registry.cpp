@@ -5,6 +5,8 @@
 
 #include <functional>
 
+#include "framework/calib/closed_form_calibrator.h"
+#include "framework/calib/learned_calibrator.h"
 #include "framework/config/schema.h"
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
@@ -12,7 +14,7 @@
 #include "framework/methods/corrections/awq.h"
 #include "framework/methods/corrections/rotation.h"
 #include "framework/methods/corrections/smoothquant.h"
-#include "framework/methods/learned_config.h"
+#include "framework/methods/learned/learned_config.h"
 #include "framework/methods/quantizers/awq_clip.h"
 #include "framework/methods/quantizers/gptq.h"
 #include "framework/methods/quantizers/rtn.h"
@@ -22,11 +24,14 @@ namespace {
 
 using config::Schema;
 
+// A weight quantizer is a per-weight quantizer (make_quantizer; calibrated blocks run it in a
+// calib::ClosedFormCalibrator), a block calibrator of its own (make_calibrator), or both.
 struct WeightQuantizerEntry {
   const char* name;
-  bool needs_hessian;  // runs inside the block-wise calibration engine
+  bool needs_calibration;  // calibrated block by block on calibration data (calib::calibrate_blocks)
   std::function<Schema()> schema;
-  std::function<std::unique_ptr<WeightQuantizer>(const YAML::Node&)> make;
+  std::function<std::unique_ptr<WeightQuantizer>(const YAML::Node&)> make_quantizer;          // empty: blocks only
+  std::function<std::unique_ptr<calib::BlockCalibrator>(const YAML::Node&)> make_calibrator;  // empty: closed form
 };
 
 struct CorrectionEntry {
@@ -56,13 +61,12 @@ std::function<std::unique_ptr<Base>(const YAML::Node&)> factory_of(const config:
 
 const std::vector<WeightQuantizerEntry>& weight_quantizers() {
   static const std::vector<WeightQuantizerEntry> entries = {
-      {"awq_clip", true, schema_of(awq_clip_options), factory_of<WeightQuantizer, AwqClipQuantizer>(awq_clip_options)},
-      {"gptq", true, schema_of(gptq_options), factory_of<WeightQuantizer, GptqQuantizer>(gptq_options)},
-      {"learned", false, learned_schema,
-       [](const YAML::Node&) -> std::unique_ptr<WeightQuantizer> {
-         throw std::logic_error("'learned' trains whole blocks: run it through calib::calibrate_learned");
-       }},
-      {"rtn", false, schema_of(rtn_options), factory_of<WeightQuantizer, RtnQuantizer>(rtn_options)},
+      {"awq_clip", true, schema_of(awq_clip_options), factory_of<WeightQuantizer, AwqClipQuantizer>(awq_clip_options),
+       nullptr},
+      {"gptq", true, schema_of(gptq_options), factory_of<WeightQuantizer, GptqQuantizer>(gptq_options), nullptr},
+      {"learned", true, learned_schema, nullptr,
+       [](const YAML::Node& o) { return std::make_unique<calib::LearnedCalibrator>(learned_options_from_yaml(o)); }},
+      {"rtn", false, schema_of(rtn_options), factory_of<WeightQuantizer, RtnQuantizer>(rtn_options), nullptr},
   };
   return entries;
 }
@@ -144,16 +148,22 @@ config::Schema options_schema(const std::string& name) {
                         " registered: ", join(names)));
 }
 
-bool weight_quantizer_needs_hessian(const std::string& type) {
-  return find_entry(weight_quantizers(), type, "weight quantizer").needs_hessian;
-}
-
-bool weight_quantizer_is_learned(const std::string& type) {
-  return std::string(find_entry(weight_quantizers(), type, "weight quantizer").name) == "learned";
+bool weight_quantizer_needs_calibration(const std::string& type) {
+  return find_entry(weight_quantizers(), type, "weight quantizer").needs_calibration;
 }
 
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options) {
-  return find_entry(weight_quantizers(), type, "weight quantizer").make(options);
+  const auto& entry = find_entry(weight_quantizers(), type, "weight quantizer");
+  if (!entry.make_quantizer)
+    throw ConfigError(cat("weight quantizer '", type, "' calibrates whole blocks and has no per-weight form; ",
+                          "it runs through make_block_calibrator"));
+  return entry.make_quantizer(options);
+}
+
+std::unique_ptr<calib::BlockCalibrator> make_block_calibrator(const std::string& type, const YAML::Node& options) {
+  const auto& entry = find_entry(weight_quantizers(), type, "weight quantizer");
+  if (entry.make_calibrator) return entry.make_calibrator(options);
+  return std::make_unique<calib::ClosedFormCalibrator>(entry.make_quantizer(options));
 }
 
 std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options) {

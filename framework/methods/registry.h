@@ -15,6 +15,7 @@
 #include "framework/methods/weight_quantizer.h"
 
 namespace abq::config { class Schema; }
+namespace abq::calib { class BlockCalibrator; }
 
 namespace abq::methods {
 
@@ -29,14 +30,20 @@ config::Schema component_schema(ComponentKind kind);
 /// Options schema of one component, for `abq describe NAME`; throws abq::Error for unknown names.
 config::Schema options_schema(const std::string& name);
 
-/// True for quantizers that need per-layer Hessians (GPTQ): they run in calib/'s block-wise engine.
-bool weight_quantizer_needs_hessian(const std::string& type);
+/// True when the weight quantizer `type` calibrates block by block on calibration data (gptq,
+/// awq_clip, learned): quantize through make_block_calibrator and calib::calibrate_blocks. False for
+/// calibration-free ones (rtn), which run per linear from make_weight_quantizer, data or not.
+bool weight_quantizer_needs_calibration(const std::string& type);
 
-/// True for `learned` (OmniQuant / AffineQuant / ABQ-LLM): trained block by block by
-/// calib::calibrate_learned with options from learned_options_from_yaml (learned_config.h).
-bool weight_quantizer_is_learned(const std::string& type);
-
+/// The per-weight quantizer of `type`; throws abq::ConfigError for types that only calibrate
+/// whole blocks (learned).
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options);
+
+/// The block calibrator for the weight-quantizer YAML (`type` + validated options): the type's own
+/// calibrator where it registers one (learned), else its per-weight quantizer in
+/// calib::ClosedFormCalibrator (Hessian stages, true_sequential).
+std::unique_ptr<calib::BlockCalibrator> make_block_calibrator(const std::string& type, const YAML::Node& options);
+
 std::unique_ptr<Correction> make_correction(const std::string& type, const YAML::Node& options);
 /// `options` holds the allocation's own keys (the experiment's `overrides` are not among them).
 std::unique_ptr<Allocation> make_allocation(const std::string& type, const YAML::Node& options);

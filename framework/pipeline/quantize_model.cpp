@@ -4,16 +4,15 @@
 #include <map>
 #include <memory>
 
-#include "framework/calib/calibrate_blockwise.h"
-#include "framework/calib/calibrate_learned.h"
+#include "framework/calib/block_calibrator.h"
+#include "framework/calib/calibrate_blocks.h"
+#include "framework/calib/sensitivity.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
-#include "framework/calib/sensitivity.h"
 #include "framework/methods/allocations/plan_summary.h"
 #include "framework/methods/allocations/site_overrides.h"
 #include "framework/methods/allocations/site_table.h"
-#include "framework/methods/learned_config.h"
 #include "framework/methods/registry.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
@@ -150,9 +149,9 @@ void record_calibration(const calib::CalibrationReport& result, QuantizationRepo
   report.calibration_blocks = block_table(result.blocks);
 }
 
-// Quantizers that need Hessians (GPTQ) and learned calibration (OmniQuant, AffineQuant, ABQ-LLM)
-// run block by block on the calibration windows, with per-block checkpoints so a killed run
-// resumes at the next block.
+// Weight quantizers that calibrate (GPTQ, awq_clip, learned: OmniQuant, AffineQuant, ABQ-LLM) run
+// block by block on the calibration windows, through the registry's BlockCalibrator for their
+// type, with per-block checkpoints so a killed run resumes at the next block.
 void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quantizer_spec,
                                 const std::map<std::string, quant::QuantSpec>& allocation,
                                 const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
@@ -164,15 +163,8 @@ void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quant
   options.streams_on_host = streams_on_host;
   options.weights_digest = weights_digest;
   const calib::SpecForSite spec_for_site = [&](const std::string& site) { return allocation.at(site); };
-  calib::CalibrationReport result;
-  if (methods::weight_quantizer_is_learned(quantizer_spec.type)) {
-    result = calib::calibrate_learned(m, spec_for_site, methods::learned_options_from_yaml(quantizer_spec.options),
-                                      calibration, options);
-  } else {
-    auto quantizer = methods::make_weight_quantizer(quantizer_spec.type, quantizer_spec.options);
-    result = calib::calibrate_blockwise(m, spec_for_site, *quantizer, calibration, options);
-  }
-  record_calibration(result, report);
+  auto calibrator = methods::make_block_calibrator(quantizer_spec.type, quantizer_spec.options);
+  record_calibration(calib::calibrate_blocks(m, spec_for_site, *calibrator, calibration, options), report);
   m.check_weights();
 }
 
@@ -206,10 +198,9 @@ void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
                       bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
   const auto& type = plan.weight_quantizer.type;
-  if (methods::weight_quantizer_is_learned(type) || methods::weight_quantizer_needs_hessian(type))
+  if (methods::weight_quantizer_needs_calibration(type))
     return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, streams_on_host,
-                                      weights_digest,
-                                      report);
+                                      weights_digest, report);
   auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
   if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
   const auto& config = m.config();

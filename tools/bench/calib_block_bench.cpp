@@ -5,9 +5,10 @@
 //       [--heads 32] [--kv-heads 32] [--tokens 2048] [--windows 4] [--epochs 2] [--layers 32]
 //       [--threads N] [--device cpu|cuda]
 //
-// abq_llm (default): ABQ-LLM W4A4 learned calibration. After a warm-up run, runs calibrate_learned
-// on a 1-block model with `epochs` and 2·`epochs`, so the difference is the training time of
-// `epochs` epochs alone (teacher passes and stream updates cancel out). Prints seconds per optimizer step, the
+// abq_llm (default): ABQ-LLM W4A4 learned calibration. After a warm-up run, runs the learned
+// calibrator through calibrate_blocks on a 1-block model with `epochs` and 2·`epochs`, so the
+// difference is the training time of `epochs` epochs alone (teacher passes and stream updates
+// cancel out). Prints seconds per optimizer step, the
 // projected time of one block and of the whole model at the paper's schedule (128 windows × 20
 // epochs, batch 1), and the peak resident memory.
 // gptq: GPTQ W4 per-channel (true-sequential, as the GPTQ repository's llama.py) over `windows`
@@ -23,8 +24,9 @@
 #include <string>
 #include <thread>
 
-#include "framework/calib/calibrate_blockwise.h"
-#include "framework/calib/calibrate_learned.h"
+#include "framework/calib/calibrate_blocks.h"
+#include "framework/calib/closed_form_calibrator.h"
+#include "framework/calib/learned_calibrator.h"
 #include "framework/core/log.h"
 #include "framework/methods/quantizers/gptq.h"
 #include "framework/pipeline/cpu_threads.h"
@@ -110,7 +112,8 @@ double learned_seconds(const Args& a, int64_t epochs) {
   abq::calib::CalibOptions options;
   options.measure_local_error = true;
   const auto start = std::chrono::steady_clock::now();
-  abq::calib::calibrate_learned(b.model, w4a4(), abq_llm(epochs), b.windows, options);
+  abq::calib::LearnedCalibrator learned(abq_llm(epochs));
+  abq::calib::calibrate_blocks(b.model, w4a4(), learned, b.windows, options);
   return seconds_since(start);
 }
 
@@ -123,8 +126,9 @@ double gptq_seconds(const Args& a) {
     return s;
   };
   abq::methods::GptqQuantizer gptq;
+  abq::calib::ClosedFormCalibrator closed_form(gptq);
   const auto start = std::chrono::steady_clock::now();
-  abq::calib::calibrate_blockwise(b.model, w4, gptq, b.windows);
+  abq::calib::calibrate_blocks(b.model, w4, closed_form, b.windows);
   return seconds_since(start);
 }
 

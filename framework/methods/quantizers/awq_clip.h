@@ -23,9 +23,9 @@
 // Deliberate differences from the reference:
 //  - The error uses every calibration token through H; the reference samples 512 tokens
 //    (input_feat[:, 0::n_token // 512]) to bound memory.
-//  - H comes from the block-wise engine (calib/calibrate_blockwise.h): the inputs of the quantized
+//  - H comes from the block-wise engine (calib/closed_form_calibrator.h): the inputs of the quantized
 //    stream with earlier stages already quantized (true_sequential), where the reference searches
-//    on the fp block after scaling. With calibrate_blockwise's defaults that is the GPTQ convention.
+//    on the fp block after scaling. With the calibrator's defaults that is the GPTQ convention.
 //  - No starting error of 1e9 (the reference's min_errs): the unclipped weight (r = 1, i = 0) is
 //    always a candidate and a NaN error never wins.
 //  - Arithmetic runs in float32, or float64 for a float64 weight (the reference: the model's dtype).

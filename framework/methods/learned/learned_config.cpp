@@ -1,4 +1,4 @@
-#include "framework/methods/learned_config.h"
+#include "framework/methods/learned/learned_config.h"
 
 namespace abq::methods {
 

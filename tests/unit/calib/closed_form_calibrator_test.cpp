@@ -1,8 +1,10 @@
-// calibrate_blockwise on a tiny random LLaMA (C 32, F 64, 2-3 layers, 4 windows of 16 tokens).
+// ClosedFormCalibrator through calibrate_blocks on a tiny random LLaMA (C 32, F 64, 2-3 layers,
+// 4 windows of 16 tokens).
 // Expected values are computed independently in each test: RTN applied directly to the fp weights
 // (quant::fake_quant), Hessians 2/N·Σxᵀx of inputs captured with activation hooks on the finished
 // model, the fp / quantized chains re-run block by block, and an uninterrupted run for the resume.
-#include "framework/calib/calibrate_blockwise.h"
+#include "framework/calib/calibrate_blocks.h"
+#include "framework/calib/closed_form_calibrator.h"
 
 #include <unistd.h>
 #include <filesystem>
@@ -82,6 +84,13 @@ class NanAtSite final : public methods::WeightQuantizer {
   std::string site_;
 };
 
+// The loop with `quantizer` as a closed-form calibrator (true-sequential stages).
+CalibrationReport closed_form(LlamaModel& m, const SpecForSite& specs, methods::WeightQuantizer& quantizer,
+                              const std::vector<torch::Tensor>& windows, const CalibOptions& options = {}) {
+  ClosedFormCalibrator calibrator(quantizer);
+  return calibrate_blocks(m, specs, calibrator, windows, options);
+}
+
 // X after every block, block by block, with the model's current weights and no hooks.
 torch::Tensor chain(const LlamaModel& m, const torch::Tensor& tokens) {
   auto x = m.embed(tokens);
@@ -97,16 +106,16 @@ void expect_same_weights(const LlamaModel& a, const LlamaModel& b) {
           << model::site_name(l, model::weight_site(kind));
 }
 
-class CalibrateBlockwise : public ::testing::Test {
+class ClosedFormCalibration : public ::testing::Test {
  protected:
   void SetUp() override { set_log_level(LogLevel::warn); }
 };
 
-TEST_F(CalibrateBlockwise, RtnThroughTheEngineEqualsRtnOnTheFpWeights) {
+TEST_F(ClosedFormCalibration, RtnThroughTheEngineEqualsRtnOnTheFpWeights) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 1);
   auto m = model::make_random_model(test::tiny_llama_config(2), 1);
   methods::RtnQuantizer rtn;
-  const auto report = calibrate_blockwise(m, all_w3(), rtn, calibration_windows());
+  const auto report = closed_form(m, all_w3(), rtn, calibration_windows());
   EXPECT_TRUE(report.completed);
   EXPECT_TRUE(report.fallbacks.empty());
   ASSERT_EQ(report.sites.size(), 14u);
@@ -122,12 +131,12 @@ TEST_F(CalibrateBlockwise, RtnThroughTheEngineEqualsRtnOnTheFpWeights) {
   EXPECT_GT(report.sites[0].layer_loss, 0);
 }
 
-TEST_F(CalibrateBlockwise, HessiansAreThoseOfTheQuantizedChainInputs) {
+TEST_F(ClosedFormCalibration, HessiansAreThoseOfTheQuantizedChainInputs) {
   auto m = model::make_random_model(test::tiny_llama_config(2), 2);
   methods::RtnQuantizer rtn;
   RecordingQuantizer recorder(rtn);
   const auto windows = calibration_windows();
-  calibrate_blockwise(m, all_w3(), recorder, windows);
+  closed_form(m, all_w3(), recorder, windows);
   ASSERT_EQ(recorder.hessians.size(), 14u);
   // With true-sequential stages every linear's input is computed by stages that are final by then,
   // so the finished model reproduces it: capture and form 2/N·Σxᵀx independently.
@@ -147,12 +156,12 @@ TEST_F(CalibrateBlockwise, HessiansAreThoseOfTheQuantizedChainInputs) {
     }
 }
 
-TEST_F(CalibrateBlockwise, BlockStatsMatchIndependentChains) {
+TEST_F(ClosedFormCalibration, BlockStatsMatchIndependentChains) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 3);
   auto m = model::make_random_model(test::tiny_llama_config(2), 3);
   methods::GptqQuantizer gptq;
   const auto windows = calibration_windows();
-  const auto report = calibrate_blockwise(m, all_w3(), gptq, windows);
+  const auto report = closed_form(m, all_w3(), gptq, windows);
   ASSERT_EQ(report.blocks.size(), 2u);
   double sum = 0, count = 0, local = 0;
   for (const auto& w : windows) {
@@ -168,7 +177,7 @@ TEST_F(CalibrateBlockwise, BlockStatsMatchIndependentChains) {
   EXPECT_GT(report.blocks[1].output_mse, 0);
 }
 
-TEST_F(CalibrateBlockwise, ActivationHooksApplyOnTheQuantizedStreamOnly) {
+TEST_F(ClosedFormCalibration, ActivationHooksApplyOnTheQuantizedStreamOnly) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 10);
   auto m = model::make_random_model(test::tiny_llama_config(2), 10);
   quant::QuantSpec a4;
@@ -180,7 +189,7 @@ TEST_F(CalibrateBlockwise, ActivationHooksApplyOnTheQuantizedStreamOnly) {
   methods::RtnQuantizer rtn;
   RecordingQuantizer recorder(rtn);
   const auto windows = calibration_windows();
-  const auto report = calibrate_blockwise(m, all_w3(), recorder, windows);
+  const auto report = closed_form(m, all_w3(), recorder, windows);
   // The hooks are still installed: the quantized chain runs through them, the fp model has none.
   double sum = 0, count = 0;
   torch::Tensor xtx;
@@ -198,14 +207,14 @@ TEST_F(CalibrateBlockwise, ActivationHooksApplyOnTheQuantizedStreamOnly) {
   EXPECT_TRUE(torch::allclose(h.to(torch::kFloat64), xtx * (2.0 / 4.0), 1e-4, 1e-4));
 }
 
-TEST_F(CalibrateBlockwise, GptqLowersTheLayerLossBelowRtn) {
+TEST_F(ClosedFormCalibration, GptqLowersTheLayerLossBelowRtn) {
   auto a = model::make_random_model(test::tiny_llama_config(2), 4);
   auto b = model::make_random_model(test::tiny_llama_config(2), 4);
   methods::RtnQuantizer rtn;
   methods::GptqQuantizer gptq;
   const auto windows = calibration_windows();
-  const auto r_rtn = calibrate_blockwise(a, all_w3(), rtn, windows);
-  const auto r_gptq = calibrate_blockwise(b, all_w3(), gptq, windows);
+  const auto r_rtn = closed_form(a, all_w3(), rtn, windows);
+  const auto r_gptq = closed_form(b, all_w3(), gptq, windows);
   // q/k/v of block 0 see identical inputs (the embeddings) in both runs.
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(r_gptq.sites[i].site, r_rtn.sites[i].site);
@@ -214,14 +223,14 @@ TEST_F(CalibrateBlockwise, GptqLowersTheLayerLossBelowRtn) {
   }
 }
 
-TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
+TEST_F(ClosedFormCalibration, KilledRunResumesBitIdentical) {
   const auto windows = calibration_windows();
   methods::GptqQuantizer gptq;
 
   auto full = model::make_random_model(test::tiny_llama_config(3), 5);
   CalibOptions full_options;
   full_options.checkpoint_dir = fresh_dir("full");
-  const auto full_report = calibrate_blockwise(full, all_w3(), gptq, windows, full_options);
+  const auto full_report = closed_form(full, all_w3(), gptq, windows, full_options);
 
   // "Kill" after block 0 is committed.
   const auto dir = fresh_dir("killed");
@@ -230,7 +239,7 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
   CalibOptions options;
   options.checkpoint_dir = dir;
   options.after_block = [](int64_t block) { return block < 0; };
-  const auto partial = calibrate_blockwise(killed, all_w3(), gptq, windows, options);
+  const auto partial = closed_form(killed, all_w3(), gptq, windows, options);
   EXPECT_FALSE(partial.completed);
   ASSERT_EQ(partial.blocks.size(), 1u);
   EXPECT_TRUE(torch::equal(killed.weights().layers[1].q_proj.weight, fp.weights().layers[1].q_proj.weight));
@@ -241,7 +250,7 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
   // A new process: a fresh fp model, the same directory.
   auto resumed = model::make_random_model(test::tiny_llama_config(3), 5);
   options.after_block = nullptr;
-  const auto report = calibrate_blockwise(resumed, all_w3(), gptq, windows, options);
+  const auto report = closed_form(resumed, all_w3(), gptq, windows, options);
   EXPECT_TRUE(report.completed);
   EXPECT_EQ(report.resumed_at_block, 1);
   expect_same_weights(resumed, full);
@@ -260,19 +269,19 @@ TEST_F(CalibrateBlockwise, KilledRunResumesBitIdentical) {
 
   // Running again on a finished directory only reloads the baked weights.
   auto again = model::make_random_model(test::tiny_llama_config(3), 5);
-  const auto done = calibrate_blockwise(again, all_w3(), gptq, windows, options);
+  const auto done = closed_form(again, all_w3(), gptq, windows, options);
   EXPECT_TRUE(done.completed);
   EXPECT_EQ(done.resumed_at_block, 3);
   expect_same_weights(again, full);
 }
 
-TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
+TEST_F(ClosedFormCalibration, CheckpointOfAnotherRunIsRejected) {
   const auto windows = calibration_windows();
   methods::RtnQuantizer rtn;
   CalibOptions options;
   options.checkpoint_dir = fresh_dir("other_run");
   auto a = model::make_random_model(test::tiny_llama_config(2), 6);
-  calibrate_blockwise(a, all_w3(), rtn, windows, options);
+  closed_form(a, all_w3(), rtn, windows, options);
   auto b = model::make_random_model(test::tiny_llama_config(2), 6);
   SpecForSite w4 = [](const std::string&) {
     auto s = w3();
@@ -280,7 +289,7 @@ TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
     return s;
   };
   try {
-    calibrate_blockwise(b, w4, rtn, windows, options);
+    closed_form(b, w4, rtn, windows, options);
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("belongs to another run"), std::string::npos) << e.what();
@@ -291,7 +300,7 @@ TEST_F(CalibrateBlockwise, CheckpointOfAnotherRunIsRejected) {
 // A model file replaced at the same path by another model of the same shape: its checkpoint must
 // not be resumed with the old model's blocks, whether the weights enter the fingerprint as the
 // caller's digest or as the engine's hash of the tensors.
-TEST_F(CalibrateBlockwise, CheckpointOfOtherWeightsIsRefused) {
+TEST_F(ClosedFormCalibration, CheckpointOfOtherWeightsIsRefused) {
   const auto windows = calibration_windows();
   methods::GptqQuantizer gptq;
   for (const std::string digest_a : {"", "sha256-of-model-a"}) {
@@ -300,13 +309,13 @@ TEST_F(CalibrateBlockwise, CheckpointOfOtherWeightsIsRefused) {
     options.weights_digest = digest_a;
     options.after_block = [](int64_t block) { return block < 0; };
     auto a = model::make_random_model(test::tiny_llama_config(3), 5);
-    EXPECT_FALSE(calibrate_blockwise(a, all_w3(), gptq, windows, options).completed);
+    EXPECT_FALSE(closed_form(a, all_w3(), gptq, windows, options).completed);
 
     auto b = model::make_random_model(test::tiny_llama_config(3), 9);  // same dims, other weights
     options.weights_digest = digest_a.empty() ? "" : "sha256-of-model-b";
     options.after_block = nullptr;
     try {
-      const auto report = calibrate_blockwise(b, all_w3(), gptq, windows, options);
+      const auto report = closed_form(b, all_w3(), gptq, windows, options);
       FAIL() << "resumed at block " << report.resumed_at_block << " with another model's blocks";
     } catch (const Error& e) {
       EXPECT_NE(e.message().find("belongs to another run"), std::string::npos) << e.what();
@@ -314,17 +323,17 @@ TEST_F(CalibrateBlockwise, CheckpointOfOtherWeightsIsRefused) {
     // The same weights still resume.
     auto a_again = model::make_random_model(test::tiny_llama_config(3), 5);
     options.weights_digest = digest_a;
-    EXPECT_EQ(calibrate_blockwise(a_again, all_w3(), gptq, windows, options).resumed_at_block, 1);
+    EXPECT_EQ(closed_form(a_again, all_w3(), gptq, windows, options).resumed_at_block, 1);
   }
 }
 
-TEST_F(CalibrateBlockwise, NonFiniteBlockIsRedoneWithRtnAndReported) {
+TEST_F(ClosedFormCalibration, NonFiniteBlockIsRedoneWithRtnAndReported) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 7);
   auto m = model::make_random_model(test::tiny_llama_config(2), 7);
   methods::GptqQuantizer gptq;
   NanAtSite faulty(gptq, "layers.1.self_attn.o_proj.weight");
   set_log_level(LogLevel::error);  // the fallback warning is expected here
-  const auto report = calibrate_blockwise(m, all_w3(), faulty, calibration_windows());
+  const auto report = closed_form(m, all_w3(), faulty, calibration_windows());
   ASSERT_EQ(report.fallbacks.size(), 1u);
   EXPECT_EQ(report.fallbacks[0].block, 1);
   EXPECT_EQ(report.fallbacks[0].from, "nan_at_site");
@@ -343,29 +352,29 @@ TEST_F(CalibrateBlockwise, NonFiniteBlockIsRedoneWithRtnAndReported) {
   ASSERT_EQ(report.sites.size(), 14u);
 }
 
-TEST_F(CalibrateBlockwise, DisabledSitesStayFloatingPoint) {
+TEST_F(ClosedFormCalibration, DisabledSitesStayFloatingPoint) {
   auto fp = model::make_random_model(test::tiny_llama_config(2), 8);
   auto m = model::make_random_model(test::tiny_llama_config(2), 8);
   methods::GptqQuantizer gptq;
   SpecForSite only_mlp = [](const std::string& site) {
     return site.find(".mlp.") != std::string::npos ? w3() : quant::QuantSpec{};
   };
-  const auto report = calibrate_blockwise(m, only_mlp, gptq, calibration_windows());
+  const auto report = closed_form(m, only_mlp, gptq, calibration_windows());
   EXPECT_EQ(report.sites.size(), 6u);
   EXPECT_TRUE(torch::equal(m.weights().layers[1].q_proj.weight, fp.weights().layers[1].q_proj.weight));
   EXPECT_FALSE(torch::equal(m.weights().layers[1].up_proj.weight, fp.weights().layers[1].up_proj.weight));
 }
 
-TEST_F(CalibrateBlockwise, BadCalibrationWindowIsAnError) {
+TEST_F(ClosedFormCalibration, BadCalibrationWindowIsAnError) {
   auto m = model::make_random_model(test::tiny_llama_config(2), 9);
   methods::RtnQuantizer rtn;
   try {
-    calibrate_blockwise(m, all_w3(), rtn, {torch::zeros({16}, torch::kInt64)});
+    closed_form(m, all_w3(), rtn, {torch::zeros({16}, torch::kInt64)});
     FAIL() << "expected abq::Error";
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "calibration window 0: expected int64 token ids [B, T], got Long [16]");
   }
-  EXPECT_THROW(calibrate_blockwise(m, all_w3(), rtn, {}), Error);
+  EXPECT_THROW(closed_form(m, all_w3(), rtn, {}), Error);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// calibrate_learned on a tiny random LLaMA: the engine around the trainer. References: an RTN
-// baseline computed directly with quant::fake_quant; the fp model itself for output preservation
-// of the transforms and shifts; an uninterrupted run for the resume (with and without shifts).
-#include "framework/calib/calibrate_learned.h"
+// LearnedCalibrator through calibrate_blocks on a tiny random LLaMA: the engine around the trainer.
+// References: an RTN baseline computed directly with quant::fake_quant; the fp model itself for
+// output preservation of the transforms and shifts; an uninterrupted run for the resume (with and
+// without shifts).
+#include "framework/calib/calibrate_blocks.h"
+#include "framework/calib/learned_calibrator.h"
 
 #include <unistd.h>
 #include <filesystem>
@@ -52,6 +54,13 @@ std::string fresh_dir(const std::string& name) {
   return dir.string();
 }
 
+// The loop with a learned calibrator of options `o`.
+CalibrationReport learned_blocks(model::LlamaModel& m, const SpecForSite& specs, const methods::LearnedOptions& o,
+                                 const std::vector<torch::Tensor>& calib, const CalibOptions& options = {}) {
+  LearnedCalibrator calibrator(o);
+  return calibrate_blocks(m, specs, calibrator, calib, options);
+}
+
 // AffineQuant with its shifts (configs/methods/affinequant.yaml, ln matrices as in its weight-only scripts).
 methods::LearnedOptions affine_shift_options(int64_t epochs) {
   methods::LearnedOptions o;
@@ -88,12 +97,12 @@ double logits_mse(const model::LlamaModel& a, const model::LlamaModel& b, const 
   return (a.forward(tokens) - b.forward(tokens)).square().mean().item<double>();
 }
 
-TEST(CalibrateLearned, TrainingBeatsRoundToNearest) {
+TEST(LearnedCalibration, TrainingBeatsRoundToNearest) {
   set_log_level(LogLevel::warn);
   auto fp = model::make_random_model(test::tiny_llama_config(2), 3);
   auto learned = model::make_random_model(test::tiny_llama_config(2), 3);
   const auto calib = windows();
-  auto report = calibrate_learned(learned, w3a8(), abq_options(6), calib);
+  auto report = learned_blocks(learned, w3a8(), abq_options(6), calib);
   EXPECT_TRUE(report.completed);
   ASSERT_EQ(report.blocks.size(), 2u);
   for (const auto& b : report.blocks) EXPECT_LT(b.final_loss, b.first_loss) << "block " << b.block;
@@ -113,15 +122,15 @@ TEST(CalibrateLearned, TrainingBeatsRoundToNearest) {
 // Mixed precision on the CPU (bf16 autocast; fp16 on CUDA): the forward really runs in bf16 (the
 // first-step losses differ from fp32's) and follows fp32's training (bf16 keeps 8 mantissa bits: a few
 // 1e-3 relative per op: 5 % on the first loss, 10 % after training); the model it bakes stays fp32.
-TEST(CalibrateLearned, MixedPrecisionTrainsCloseToFp32) {
+TEST(LearnedCalibration, MixedPrecisionTrainsCloseToFp32) {
   set_log_level(LogLevel::warn);
   const auto calib = windows();
   auto fp32 = model::make_random_model(test::tiny_llama_config(2), 3);
   auto mixed = model::make_random_model(test::tiny_llama_config(2), 3);
   auto options = abq_options(4);
-  const auto full = calibrate_learned(fp32, w3a8(), options, calib);
+  const auto full = learned_blocks(fp32, w3a8(), options, calib);
   options.amp = true;
-  const auto amp = calibrate_learned(mixed, w3a8(), options, calib);
+  const auto amp = learned_blocks(mixed, w3a8(), options, calib);
   ASSERT_TRUE(amp.completed);
   ASSERT_EQ(amp.blocks.size(), full.blocks.size());
   for (size_t i = 0; i < amp.blocks.size(); ++i) {
@@ -135,7 +144,7 @@ TEST(CalibrateLearned, MixedPrecisionTrainsCloseToFp32) {
     EXPECT_EQ(block.q_proj.weight.scalar_type(), torch::kFloat32);
 }
 
-TEST(CalibrateLearned, TransformsAloneKeepTheFpFunction) {
+TEST(LearnedCalibration, TransformsAloneKeepTheFpFunction) {
   // Every transformation except the q/k pair and the compensation is exact (spec §7.1); with qk off and weights /
   // activations unquantized the baked model must compute the fp function.
   set_log_level(LogLevel::warn);
@@ -148,7 +157,7 @@ TEST(CalibrateLearned, TransformsAloneKeepTheFpFunction) {
   o.affine.out_matrix = true;
   o.affine.ln_matrix = true;
   SpecForSite none = [](const std::string&) { return quant::QuantSpec{}; };  // bits 16
-  calibrate_learned(m, none, o, windows());
+  learned_blocks(m, none, o, windows());
   const auto probe = torch::randint(0, 64, {1, 16}, torch::kInt64);
   torch::NoGradGuard g;
   const auto want = fp.forward(probe);
@@ -156,7 +165,7 @@ TEST(CalibrateLearned, TransformsAloneKeepTheFpFunction) {
   EXPECT_TRUE(m.weights().layers[0].attn_input_transform.defined());
 }
 
-TEST(CalibrateLearned, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
+TEST(LearnedCalibration, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
   // The shifts' equivalence is exact (spec §19.3): with weights and activations unquantized the
   // calibrated model computes the fp function, through the norm input biases and linear biases
   // the shifts leave in every block.
@@ -167,7 +176,7 @@ TEST(CalibrateLearned, ShiftsAreBakedIntoTheModelAndKeepTheFpFunction) {
   o.pairs.qkt = false;
   o.lwc = false;
   SpecForSite none = [](const std::string&) { return quant::QuantSpec{}; };  // bits 16
-  calibrate_learned(m, none, o, windows());
+  learned_blocks(m, none, o, windows());
   const auto& b = m.weights().layers[1];
   ASSERT_TRUE(b.attn_input_bias.defined() && b.mlp_input_bias.defined())
       << "the trained shifts' norm input biases must reach the model";
@@ -184,31 +193,31 @@ void expect_resume_is_bit_identical(const methods::LearnedOptions& o, const std:
   set_log_level(LogLevel::warn);
   const auto calib = windows();
   auto whole = model::make_random_model(test::tiny_llama_config(3), 6);
-  calibrate_learned(whole, w3a8(), o, calib);
+  learned_blocks(whole, w3a8(), o, calib);
 
   const auto dir = fresh_dir(name);
   auto killed = model::make_random_model(test::tiny_llama_config(3), 6);
   CalibOptions stop_after_1;
   stop_after_1.checkpoint_dir = dir;
   stop_after_1.after_block = [](int64_t block) { return block < 1; };
-  EXPECT_FALSE(calibrate_learned(killed, w3a8(), o, calib, stop_after_1).completed);
+  EXPECT_FALSE(learned_blocks(killed, w3a8(), o, calib, stop_after_1).completed);
 
   auto resumed = model::make_random_model(test::tiny_llama_config(3), 6);
   CalibOptions resume;
   resume.checkpoint_dir = dir;
-  auto report = calibrate_learned(resumed, w3a8(), o, calib, resume);
+  auto report = learned_blocks(resumed, w3a8(), o, calib, resume);
   EXPECT_TRUE(report.completed);
   EXPECT_EQ(report.resumed_at_block, 2);
   expect_same_blocks(resumed, whole, 3);
 }
 
-TEST(CalibrateLearned, ResumeAfterAKillIsBitIdentical) { expect_resume_is_bit_identical(abq_options(2), "resume"); }
+TEST(LearnedCalibration, ResumeAfterAKillIsBitIdentical) { expect_resume_is_bit_identical(abq_options(2), "resume"); }
 
-TEST(CalibrateLearned, ResumeWithShiftsIsBitIdentical) {
+TEST(LearnedCalibration, ResumeWithShiftsIsBitIdentical) {
   expect_resume_is_bit_identical(affine_shift_options(2), "resume_shifts");
 }
 
-TEST(CalibrateLearned, NonFiniteLossRestartsThenFallsBackToRtn) {
+TEST(LearnedCalibration, NonFiniteLossRestartsThenFallsBackToRtn) {
   set_log_level(LogLevel::error);
   auto m = model::make_random_model(test::tiny_llama_config(1), 8);
   auto o = abq_options(1);
@@ -217,7 +226,7 @@ TEST(CalibrateLearned, NonFiniteLossRestartsThenFallsBackToRtn) {
   o.compensation_lr = 1e30;
   o.restart_lr_factor = 1.0;  // restarts keep failing
   o.max_restarts = 1;
-  auto report = calibrate_learned(m, w3a8(), o, windows());
+  auto report = learned_blocks(m, w3a8(), o, windows());
   ASSERT_EQ(report.fallbacks.size(), 2u);
   EXPECT_EQ(report.fallbacks.back().to, "rtn");
   EXPECT_EQ(report.blocks[0].restarts, 1);
