@@ -107,7 +107,7 @@ TeacherNeeds LearnedCalibrator::needs() const {
 // The learned options, then the spec of every site (weights, activations, KV): all enter training.
 void LearnedCalibrator::add_to_fingerprint(Sha256& h, const model::LlamaModel& model,
                                            const SpecForSite& spec_for_site) const {
-  h.update("learned " + methods::describe(options_) + "\n");
+  h.update("learned " + methods::learned_options().fingerprint(options_) + "\n");
   for (int64_t layer = 0; layer < model.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds()) {
       const auto site = model::site_name(layer, kind);

@@ -14,7 +14,7 @@
 #include "framework/methods/corrections/awq.h"
 #include "framework/methods/corrections/rotation.h"
 #include "framework/methods/corrections/smoothquant.h"
-#include "framework/methods/learned/learned_config.h"
+#include "framework/methods/learned/learned_options.h"
 #include "framework/methods/quantizers/awq_clip.h"
 #include "framework/methods/quantizers/gptq.h"
 #include "framework/methods/quantizers/rtn.h"
@@ -64,8 +64,8 @@ const std::vector<WeightQuantizerEntry>& weight_quantizers() {
       {"awq_clip", true, schema_of(awq_clip_options), factory_of<WeightQuantizer, AwqClipQuantizer>(awq_clip_options),
        nullptr},
       {"gptq", true, schema_of(gptq_options), factory_of<WeightQuantizer, GptqQuantizer>(gptq_options), nullptr},
-      {"learned", true, learned_schema, nullptr,
-       [](const YAML::Node& o) { return std::make_unique<calib::LearnedCalibrator>(learned_options_from_yaml(o)); }},
+      {"learned", true, schema_of(learned_options), nullptr,
+       [](const YAML::Node& o) { return std::make_unique<calib::LearnedCalibrator>(learned_options().decode(o)); }},
       {"rtn", false, schema_of(rtn_options), factory_of<WeightQuantizer, RtnQuantizer>(rtn_options), nullptr},
   };
   return entries;

@@ -2,11 +2,14 @@
 // learnable pieces exist, how they are trained, and which loss terms drive them. Every ABQ-LLM
 // addition is its own switch so the paper's ablation study re-runs from YAML
 // (spec abq-llm-algorithm.md §14). Defaults are the reference scripts' (§6-§11).
-// Pure C++ so the registry can fill it from validated YAML.
+// learned_options() is the one declaration of the YAML keys (quant.weight_quantizer with type
+// `learned`): schema, `abq describe learned`, decoding and the resume fingerprint come from it.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "framework/config/options.h"
 
 namespace abq::methods {
 
@@ -67,7 +70,6 @@ struct LearnedOptions {
   double restart_lr_factor = 0.1;  // learning rates × this on every restart; then the block falls back to RTN
 };
 
-/// One line naming every option, for logs and the resume fingerprint.
-std::string describe(const LearnedOptions& options);
+const config::OptionSet<LearnedOptions>& learned_options();
 
 }  // namespace abq::methods
