@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/core/regular_file.h"
-#include "framework/io/bounded_json.h"
 #include "framework/io/hparam_ranges.h"
 
 namespace abq::io {

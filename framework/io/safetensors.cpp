@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/core/regular_file.h"
 #include "framework/core/spellcheck.h"
-#include "framework/io/bounded_json.h"
 #include "framework/io/float16.h"
 
 namespace abq::io {

@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 #include "framework/io/safetensors_writer.h"
 #include "framework/quant/fake_quant.h"
 #include "framework/quant/quant_spec_json.h"
@@ -129,14 +131,8 @@ void export_model(const model::LlamaModel& model, const ExportedQuant& quant, co
 
 bool read_exported_quant(const std::string& dir, ExportedQuant& out) {
   const std::string path = dir + "/abq_quant.json";
-  std::ifstream in(path);
-  if (!in) return false;
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(cat(path, ": not valid JSON: ", e.what()));
-  }
+  if (file_type_name(path) == "missing") return false;
+  const json j = read_bounded_json_file(path, "exported quantization file");
   if (j.value("format", "") != "abq_quant" || j.value("version", 0) != 1)
     throw Error(cat(path, ": expected \"format\": \"abq_quant\" and \"version\": 1"));
   out.setting = j.value("setting", "");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "framework/core/bounded_json.h"
 #include "framework/core/error.h"
 #include "framework/tokenize/bpe_tokenizer.h"
 #include "framework/tokenize/byte_fallback_bpe_tokenizer.h"
@@ -20,14 +21,11 @@ const char* const kSupported =
     "supported: model.type \"BPE\" with a ByteLevel pre-tokenizer (GPT-2, LLaMA-3, Qwen2), or \"BPE\" "
     "with byte_fallback and a \"\xE2\x96\x81\" normalizer / Metaspace pre-tokenizer (LLaMA-1/2, Mistral)";
 
+// Bounded like every JSON a model ships (core/bounded_json.h): nesting, repeated keys, size, and
+// only a regular file (a FIFO would block the read).
 json read_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(cat("cannot open '", path.string(), "'; expected a Hugging Face tokenizer.json"));
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(cat("'", path.string(), "' is not valid JSON: ", e.what()));
-  }
+  if (!fs::exists(path)) throw Error(cat("cannot open '", path.string(), "'; expected a Hugging Face tokenizer.json"));
+  return read_bounded_json_file(path.string(), "tokenizer file");
 }
 
 /// Regex-escapes a literal Split pattern.

@@ -4,6 +4,7 @@
 // dynamic activation specs, so the perplexity must come back to float rounding.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -75,6 +76,32 @@ TEST(Export, RunThenEvalReproducesThePerplexity) {
   fs::remove(folder + "/abq_quant.json");
   ASSERT_EQ(run_cli("eval -q " + kFixture + " --model " + folder + " --results " + dir + "/weights_only.h5"), 0);
   for (double ppl : stored_ppl(dir + "/weights_only.h5")) EXPECT_GT(std::abs(ppl - quantized), 1e-6 * quantized);
+  fs::remove_all(dir);
+}
+
+// abq_quant.json comes from a folder anyone may have edited: it is read with the limits of every
+// model JSON (core/bounded_json.h) and must be a regular file.
+TEST(Export, AHostileQuantFileIsRefusedByName) {
+  const std::string dir = temp_dir();
+  fs::create_directories(dir);
+  auto error_of = [&] {
+    abq::pipeline::ExportedQuant q;
+    try {
+      abq::pipeline::read_exported_quant(dir, q);
+    } catch (const abq::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  abq::pipeline::ExportedQuant none;
+  EXPECT_FALSE(abq::pipeline::read_exported_quant(dir, none));  // no file: a plain model folder
+  std::ofstream(dir + "/abq_quant.json") << "{\"activations\": " << std::string(50000, '[') << std::string(50000, ']') << "}";
+  EXPECT_NE(error_of().find("abq_quant.json nests JSON deeper than 64 levels"), std::string::npos) << error_of();
+  std::ofstream(dir + "/abq_quant.json") << R"({"format": "abq_quant", "format": "x"})";
+  EXPECT_NE(error_of().find("has key 'format' twice"), std::string::npos) << error_of();
+  fs::remove(dir + "/abq_quant.json");
+  ASSERT_EQ(mkfifo((dir + "/abq_quant.json").c_str(), 0600), 0);
+  EXPECT_NE(error_of().find("a FIFO"), std::string::npos) << error_of();
   fs::remove_all(dir);
 }
 

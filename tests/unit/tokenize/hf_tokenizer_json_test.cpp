@@ -222,6 +222,14 @@ TEST(HfTokenizerJson, ErrorsNameFileAndSupportedModels) {
   const TempFile bad("bad", "{\"model\": [1, 2");
   EXPECT_NE(error_of(bad.path()).find("is not valid JSON"), std::string::npos) << error_of(bad.path());
 
+  // The limits of every JSON a model ships (core/bounded_json.h): 100,000 levels of nesting used to
+  // parse and then overflow the stack when the error was formatted; a repeated key used to win.
+  const TempFile deep("deep", "{\"model\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  EXPECT_NE(error_of(deep.path()).find("nests JSON deeper than 64 levels"), std::string::npos) << error_of(deep.path());
+  const TempFile twice("twice", R"({"model":{"type":"BPE","vocab":{"a":0,"a":1},"merges":[]}})");
+  EXPECT_NE(error_of(twice.path()).find("has key 'a' twice in one JSON object"), std::string::npos)
+      << error_of(twice.path());
+
   const TempFile unigram("unigram", R"({"model":{"type":"Unigram","vocab":[["a",0.0]]}})");
   const std::string e = error_of(unigram.path());
   EXPECT_NE(e.find("model.type 'Unigram' is not supported; supported: model.type \"BPE\" with a ByteLevel"),

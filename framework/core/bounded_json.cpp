@@ -1,11 +1,16 @@
-#include "framework/io/bounded_json.h"
+#include "framework/core/bounded_json.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/core/regular_file.h"
 
-namespace abq::io {
+namespace abq {
 
 using nlohmann::json;
 
@@ -45,10 +50,23 @@ nlohmann::json parse_bounded_json(const char* begin, const char* end, const std:
   }
 }
 
+nlohmann::json read_bounded_json_file(const std::string& path, const std::string& what) {
+  require_regular_file(path, what);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && size_t(st.st_size) > kMaxJsonFileBytes)
+    throw Error(cat(what, " '", path, "' is ", st.st_size, " bytes; JSON files are read up to ", kMaxJsonFileBytes,
+                    " bytes"));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(cat("cannot open ", what, " '", path, "'"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_bounded_json(text.str(), path);
+}
+
 std::string json_excerpt(const nlohmann::json& value, size_t max_chars) {
   std::string text = value.dump();  // bounded depth (parse_bounded_json), so dump() cannot overflow
   if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
   return text;
 }
 
-}  // namespace abq::io
+}  // namespace abq
