@@ -185,12 +185,6 @@ void check_weight_groups(const ExperimentSpec& spec, ShapeCache& shapes, Diagnos
     diagnostics.add(problem.key, true, problem.message, problem.hint);
 }
 
-int64_t input_size(model::LinearKind kind, const model::LlamaConfig& c) {
-  if (kind == model::LinearKind::o_proj) return c.num_heads * c.head_dim;
-  if (kind == model::LinearKind::down_proj) return c.intermediate_size;
-  return c.hidden_size;
-}
-
 }  // namespace
 
 std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const model::LlamaConfig& model_config) {
@@ -199,11 +193,13 @@ std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const 
   const std::string& quantizer = spec.quant.weight_quantizer.type;
   if (quantizer != "gptq" && quantizer != "awq_clip") return {};
   model::LlamaConfig config;
+  std::vector<methods::SiteInfo> sites;  // with each linear's input size
   std::map<std::string, quant::QuantSpec> allocation;
   try {
     config = model::resolve_config(model_config);
+    sites = methods::allocation_sites(config);
     methods::DefaultSpecs defaults{spec.quant.weights, spec.quant.activations, spec.quant.kv};
-    allocation = methods::declared_plan(methods::allocation_sites(config), defaults, spec.quant.overrides);
+    allocation = methods::declared_plan(sites, defaults, spec.quant.overrides);
   } catch (const Error&) {
     return {};  // a bad model config or an override matching nothing: the run names those
   }
@@ -214,28 +210,25 @@ std::vector<KeyProblem> weight_group_problems(const ExperimentSpec& spec, const 
   };
   std::map<std::string, std::pair<KeyPath, Found>> by_key;  // first misfit per key, in site order
   std::vector<std::string> order;
-  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
-    for (model::LinearKind kind : model::all_linear_kinds()) {
-      const model::SiteKind site_kind = model::weight_site(kind);
-      const std::string site = model::site_name(layer, site_kind);
-      const quant::QuantSpec& s = allocation.at(site);
-      const int64_t in = input_size(kind, config);
-      if (!s.enabled() || s.granularity != quant::Granularity::per_group || s.group_size <= 0 || in % s.group_size == 0)
-        continue;
-      // The key that set this group size: the last matching override that writes one, else the default.
-      KeyPath key{"quant", "weights", "group_size"};
-      methods::SiteInfo info{site, site.substr(0, site.rfind('.')), methods::SiteRole::weight};
-      for (size_t i = overrides.size(); i-- > 0;) {
-        if (!overrides[i].weights || !methods::site_pattern_matches(overrides[i].pattern, info)) continue;
-        const KeyPath candidate = child(child(override_path(i), "weights"), "group_size");
-        if (spec.key_positions.count(config::format_path(candidate))) key = candidate;
-        break;
-      }
-      const std::string name = config::format_path(key);
-      auto [it, fresh] = by_key.try_emplace(name, key, Found{site, s.group_size, in, 0});
-      if (fresh) order.push_back(name);
-      ++it->second.second.count;
+  for (const auto& info : sites) {
+    if (info.role != methods::SiteRole::weight) continue;
+    const std::string& site = info.name;
+    const quant::QuantSpec& s = allocation.at(site);
+    const int64_t in = info.in_features;
+    if (!s.enabled() || s.granularity != quant::Granularity::per_group || s.group_size <= 0 || in % s.group_size == 0)
+      continue;
+    // The key that set this group size: the last matching override that writes one, else the default.
+    KeyPath key{"quant", "weights", "group_size"};
+    for (size_t i = overrides.size(); i-- > 0;) {
+      if (!overrides[i].weights || !methods::site_pattern_matches(overrides[i].pattern, info)) continue;
+      const KeyPath candidate = child(child(override_path(i), "weights"), "group_size");
+      if (spec.key_positions.count(config::format_path(candidate))) key = candidate;
+      break;
     }
+    const std::string name = config::format_path(key);
+    auto [it, fresh] = by_key.try_emplace(name, key, Found{site, s.group_size, in, 0});
+    if (fresh) order.push_back(name);
+    ++it->second.second.count;
   }
   std::vector<KeyProblem> problems;
   for (const auto& name : order) {
