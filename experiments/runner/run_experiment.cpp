@@ -172,6 +172,41 @@ std::string number_text(double x) {
   return out.str();
 }
 
+// What a measuring allocation scored and chose: the `allocation` table (group x candidate: cost,
+// score, chosen), the predicted Pareto curve and the attributes (measure, solver, budget,
+// predicted loss, measurement and solve times, whether the scores came from the cache).
+void store_allocation_record(const methods::AllocationRecord& a, store::RunRecord& record) {
+  if (a.rows.empty()) return;
+  std::vector<std::string> group, sites, candidate;
+  std::vector<double> bits, latency, score;
+  std::vector<int64_t> chosen;
+  for (const auto& r : a.rows) {
+    group.push_back(r.group);
+    sites.push_back(r.sites);
+    candidate.push_back(r.candidate);
+    bits.push_back(r.storage_bits);
+    latency.push_back(r.latency_us);
+    score.push_back(r.score);
+    chosen.push_back(r.chosen);
+  }
+  store::Table t;
+  t.add_strings("group", group).add_strings("sites", sites).add_strings("candidate", candidate);
+  t.add_f64("storage_bits", bits).add_f64("latency_us", latency).add_f64("score", score).add_i64("chosen", chosen);
+  record.tables["allocation"] = t;
+  if (!a.pareto.empty()) {
+    std::vector<double> budget, loss;
+    for (const auto& [b, l] : a.pareto) {
+      budget.push_back(b);
+      loss.push_back(l);
+    }
+    store::Table p;
+    p.add_f64("budget", budget).add_f64("predicted_loss", loss);
+    record.tables["allocation_pareto"] = p;
+  }
+  for (const auto& [k, v] : a.attributes) record.attributes[k] = v;
+  for (const auto& [k, v] : a.numbers) record.attributes[k] = number_text(v);
+}
+
 // All checkpoints of one run, whatever model they were made from; removed once the run is stored.
 std::string run_checkpoints(const ExperimentSpec& spec, const std::string& results_path) {
   return results_path + ".calib/" + spec.run_id;
@@ -219,6 +254,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     record.attributes["avg_weight_bits"] = number_text(report.plan_summary.weight_bits);
     record.attributes["avg_weight_bits_with_scales"] = number_text(report.plan_summary.weight_bits_with_scales);
     record.tables["plan"] = report.plan;
+    store_allocation_record(report.allocation, record);
     prefix_reuse = report.prefix_reuse_exact;
     if (!spec.export_dir.empty()) {
       record.attributes["export"] = export_run(spec, model, ExportedQuant{report.setting, report.activations});

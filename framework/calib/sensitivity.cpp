@@ -21,10 +21,6 @@ class HooksCleared {
   std::vector<model::LayerHooks> saved_;
 };
 
-std::string cache_key(const std::string& site, const quant::QuantSpec& spec) {
-  return site + " " + quant::describe(spec);
-}
-
 // Mean over tokens of Σ_v p_fp·(log p_fp - log p_q), in float64.
 double kl_sum(const torch::Tensor& fp_logits, const torch::Tensor& q_logits) {
   auto lp = torch::log_softmax(fp_logits.to(torch::kFloat64), -1);
@@ -84,72 +80,152 @@ torch::Tensor CalibrationSensitivity::input_hessian(const std::string& weight_si
   return hessians_[key] = acc.hessian();
 }
 
+size_t CalibrationSensitivity::window_count(size_t windows) const {
+  return windows == 0 ? calibration_.size() : std::min(windows, calibration_.size());
+}
+
 template <typename Measure>
-auto CalibrationSensitivity::with_site_quantized(const model::SiteRef& site, const quant::QuantSpec& spec,
-                                                 Measure measure) {
+auto CalibrationSensitivity::with_sites_quantized(const methods::SiteSpecs& sites, size_t windows, Measure measure) {
   torch::NoGradGuard no_grad;
   HooksCleared cleared(model_);
-  if (model::is_weight(site.kind)) {
-    auto& linear = model_.weights().layers[size_t(site.layer)].linear(model::linear_of(site.kind));
-    const torch::Tensor original = linear.weight;
-    linear.weight = quant::fake_quant(original.to(torch::kFloat32), spec).fake.to(original.scalar_type());
-    struct Restore {
-      model::Linear& l;
-      torch::Tensor w;
-      ~Restore() { l.weight = w; }
-    } restore{linear, original};
-    return measure();
+  struct Restore {
+    model::Linear* l;
+    torch::Tensor w;
+  };
+  struct RestoreAll {
+    std::vector<Restore> saved;
+    ~RestoreAll() {
+      for (auto it = saved.rbegin(); it != saved.rend(); ++it) it->l->weight = it->w;
+    }
+  } restore;
+  std::vector<std::pair<model::SiteRef, std::shared_ptr<quant::RangeObserver>>> observers;
+  for (const auto& [name, spec] : sites) {
+    const auto site = model::require_site(name, model_.config());
+    if (model::is_weight(site.kind)) {
+      auto& linear = model_.weights().layers[size_t(site.layer)].linear(model::linear_of(site.kind));
+      restore.saved.push_back({&linear, linear.weight});
+      linear.weight = quant::fake_quant(linear.weight.to(torch::kFloat32), spec).fake.to(linear.weight.scalar_type());
+    } else if (!spec.dynamic) {  // static ranges: observed on the same windows first
+      auto observer = std::make_shared<quant::RangeObserver>(spec);
+      observers.emplace_back(site, observer);
+    } else {
+      model_.set_activation_hook(site.layer, site.kind,
+                                 [spec = spec](const torch::Tensor& x) { return quant::fake_quant(x, spec).fake; });
+    }
   }
-  if (!spec.dynamic) {  // static ranges: observe on the same windows first
-    auto observer = std::make_shared<quant::RangeObserver>(spec);
-    model_.set_activation_hook(site.layer, site.kind, [observer](const torch::Tensor& x) {
+  for (const auto& [site, observer] : observers) {
+    model_.set_activation_hook(site.layer, site.kind, [observer = observer](const torch::Tensor& x) {
       observer->observe(x);
       return x;
     });
-    for (const auto& x : block_inputs(site.layer)) model_.block_forward(site.layer, x);
+    const auto& xs = block_inputs(site.layer);
+    for (size_t i = 0; i < window_count(windows); ++i) model_.block_forward(site.layer, xs[i]);
     model_.set_activation_hook(site.layer, site.kind,
-                               [observer](const torch::Tensor& x) { return observer->quantize(x).fake; });
-  } else {
-    model_.set_activation_hook(site.layer, site.kind,
-                               [spec](const torch::Tensor& x) { return quant::fake_quant(x, spec).fake; });
+                               [observer = observer](const torch::Tensor& x) { return observer->quantize(x).fake; });
   }
   return measure();
 }
 
-double CalibrationSensitivity::block_output_mse(const std::string& site, const quant::QuantSpec& spec) {
-  const auto key = cache_key(site, spec);
+namespace {
+
+std::string cache_key(const methods::SiteSpecs& sites, size_t windows) {
+  std::string key = std::to_string(windows);
+  for (const auto& [site, spec] : sites) key += " " + site + "=" + quant::describe(spec);
+  return key;
+}
+
+int64_t single_layer(const methods::SiteSpecs& sites, const model::LlamaConfig& config) {
+  if (sites.empty()) throw Error("block_output_mse: no site to quantize");
+  const int64_t layer = model::require_site(sites.front().first, config).layer;
+  for (const auto& [name, spec] : sites)
+    if (model::require_site(name, config).layer != layer)
+      throw Error(cat("block_output_mse: sites of one block only; ", sites.front().first, " and ", name, " differ"));
+  return layer;
+}
+
+}  // namespace
+
+double CalibrationSensitivity::block_output_mse(const methods::SiteSpecs& sites, size_t windows) {
+  const auto key = cache_key(sites, window_count(windows));
   if (auto it = mse_.find(key); it != mse_.end()) return it->second;
-  const auto ref = model::require_site(site, model_.config());
-  const auto& reference = block_outputs(ref.layer);
-  const auto& xs = block_inputs(ref.layer);
-  const double mse = with_site_quantized(ref, spec, [&] {
+  const int64_t layer = single_layer(sites, model_.config());
+  const size_t n = window_count(windows);
+  const std::vector<torch::Tensor> reference(block_outputs(layer).begin(), block_outputs(layer).begin() + long(n));
+  const double mse = with_sites_quantized(sites, windows, [&] {
+    const auto& xs = block_inputs(layer);
     std::vector<torch::Tensor> ys;
-    for (const auto& x : xs) ys.push_back(model_.block_forward(ref.layer, x));
+    for (size_t i = 0; i < n; ++i) ys.push_back(model_.block_forward(layer, xs[i]));
     return mean_squared_error(ys, reference);
   });
   return mse_[key] = mse;
 }
 
-double CalibrationSensitivity::output_kl(const std::string& site, const quant::QuantSpec& spec) {
-  const auto key = cache_key(site, spec);
+double CalibrationSensitivity::output_kl(const methods::SiteSpecs& sites, size_t windows) {
+  const size_t n = window_count(windows);
+  const auto key = cache_key(sites, n);
   if (auto it = kl_.find(key); it != kl_.end()) return it->second;
-  const auto ref = model::require_site(site, model_.config());
+  for (const auto& [name, spec] : sites) model::require_site(name, model_.config());
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> fp_logits;
-  {
+  if (fp_logits_windows_ != n) {
     HooksCleared cleared(model_);
-    for (const auto& w : calibration_) fp_logits.push_back(model_.forward(w.to(model_.device())));
+    fp_logits_.clear();
+    for (size_t i = 0; i < n; ++i) fp_logits_.push_back(model_.forward(calibration_[i].to(model_.device())));
+    fp_logits_windows_ = n;
   }
   double sum = 0;
   int64_t tokens = 0;
-  with_site_quantized(ref, spec, [&] {
-    for (size_t i = 0; i < calibration_.size(); ++i) {
-      sum += kl_sum(fp_logits[i], model_.forward(calibration_[i].to(model_.device())));
+  with_sites_quantized(sites, windows, [&] {
+    for (size_t i = 0; i < n; ++i) {
+      sum += kl_sum(fp_logits_[i], model_.forward(calibration_[i].to(model_.device())));
       tokens += calibration_[i].numel();
     }
     return 0;
   });
   return kl_[key] = sum / double(tokens);
+}
+
+torch::Tensor CalibrationSensitivity::weight_fisher(const std::string& weight_site, size_t windows) {
+  const auto ref = model::require_site(weight_site, model_.config());
+  if (!model::is_weight(ref.kind))
+    throw Error(cat("weight_fisher: '", weight_site, "' is not a weight site (layers.{i}.{linear}.weight)"));
+  const size_t n = window_count(windows);
+  if (fisher_windows_ == n) return fisher_.at(weight_site);
+  if (model_.streamed())
+    throw Error("weight_fisher: a streamed model keeps no blocks in memory to take gradients of; load it whole");
+  fisher_.clear();
+  HooksCleared cleared(model_);
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> weights;
+  for (int64_t layer = 0; layer < model_.config().num_layers; ++layer)
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      auto& linear = model_.weights().layers[size_t(layer)].linear(kind);
+      names.push_back(model::site_name(layer, model::weight_site(kind)));
+      weights.push_back(linear.weight);
+    }
+  struct NoGradAfter {
+    std::vector<torch::Tensor>& w;
+    ~NoGradAfter() {
+      for (auto& t : w) t.requires_grad_(false);
+    }
+  } after{weights};
+  for (auto& w : weights) w.requires_grad_(true);
+  std::vector<torch::Tensor> sums(weights.size());
+  torch::AutoGradMode grad_mode(true);
+  for (size_t i = 0; i < n; ++i) {
+    const torch::Tensor tokens = calibration_[i].to(model_.device());
+    const torch::Tensor logits = model_.forward(tokens);  // [1, T, V]
+    const int64_t t = logits.size(1);
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(
+        logits.slice(1, 0, t - 1).reshape({t - 1, -1}).to(torch::kFloat32), tokens.slice(1, 1, t).reshape({t - 1}));
+    const auto grads = torch::autograd::grad({loss}, weights);
+    for (size_t k = 0; k < weights.size(); ++k) {
+      const torch::Tensor g2 = grads[k].detach().to(torch::kFloat32).square();
+      sums[k] = sums[k].defined() ? sums[k] + g2 : g2;
+    }
+  }
+  for (size_t k = 0; k < weights.size(); ++k) fisher_[names[k]] = sums[k] / double(n);
+  fisher_windows_ = n;
+  return fisher_.at(weight_site);
 }
 
 }  // namespace abq::calib

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -47,21 +49,55 @@ struct DefaultSpecs {
 /// Site name -> spec, for every site (bits 16 = not quantized).
 using SitePlan = std::map<std::string, quant::QuantSpec>;
 
+/// Sites quantized together for one measurement, each with its spec.
+using SiteSpecs = std::vector<std::pair<std::string, quant::QuantSpec>>;
+
 /// Measurements an allocation may ask for, run on the calibration windows with the model as it is
 /// when allocation runs (as loaded: before corrections, which search on the plan's weight grid,
-/// and before quantization). Implemented by calib/
-/// (calib/sensitivity.h); results are cached, so asking twice costs nothing.
+/// and before quantization). Implemented by calib/ (calib/sensitivity.h); results are cached, so
+/// asking twice costs nothing. `windows` limits a measurement to the first windows (0: all).
 class SensitivityService {
  public:
   virtual ~SensitivityService() = default;
   /// H = 2/N·Σ xᵀx of a weight site's input on the fp chain, [in, in] float32 (calib/hessian.h).
   virtual torch::Tensor input_hessian(const std::string& weight_site) = 0;
-  /// Mean squared error of the site's block output when only `site` (a weight or activation site)
-  /// is quantized with `spec` and the rest of the block stays fp, on the fp chain's block inputs.
-  virtual double block_output_mse(const std::string& site, const quant::QuantSpec& spec) = 0;
+  /// Empirical Fisher diagonal of a weight: the mean over windows of (∂L/∂W)², L the window's mean
+  /// next-token cross-entropy of the fp model; [out, in] float32. One backward pass per window,
+  /// shared by every weight.
+  virtual torch::Tensor weight_fisher(const std::string& weight_site, size_t windows = 0) = 0;
+  /// Mean squared error of the block output when only `sites` (weights or activation sites of one
+  /// block) are quantized and the rest of the block stays fp, on the fp chain's block inputs.
+  virtual double block_output_mse(const SiteSpecs& sites, size_t windows = 0) = 0;
   /// Mean per-token KL(p_fp || p_q) of the next-token distribution over the calibration windows
-  /// when only `site` is quantized with `spec`.
-  virtual double output_kl(const std::string& site, const quant::QuantSpec& spec) = 0;
+  /// when only `sites` are quantized.
+  virtual double output_kl(const SiteSpecs& sites, size_t windows = 0) = 0;
+
+  double block_output_mse(const std::string& site, const quant::QuantSpec& spec) {
+    return block_output_mse(SiteSpecs{{site, spec}});
+  }
+  double output_kl(const std::string& site, const quant::QuantSpec& spec) { return output_kl(SiteSpecs{{site, spec}}); }
+};
+
+/// Modelled time in microseconds of one linear [out, in] on `tokens` rows with its weight and input
+/// specs (the kernels' roofline model); negative when the kernels cannot run the formats.
+using LatencyModel = std::function<double(const quant::QuantSpec& weights, const quant::QuantSpec& inputs,
+                                          int64_t out_features, int64_t in_features, int64_t tokens)>;
+
+/// What a measuring allocation found and chose, stored with the run (pipeline/quantize_model.h).
+struct AllocationRecord {
+  struct Row {
+    std::string group;      // a site group (site_groups.h)
+    std::string sites;      // its weight sites, comma-separated
+    std::string candidate;  // the candidate's label
+    double storage_bits = 0;
+    double latency_us = -1;
+    double score = 0;
+    bool chosen = false;
+  };
+  std::vector<Row> rows;                               // group x candidate
+  std::vector<std::pair<double, double>> pareto;       // budget (in its unit) -> predicted loss
+  std::map<std::string, std::string> attributes;       // measure, solver, budget, cache key, ...
+  std::map<std::string, double> numbers;               // predicted_loss, measure_seconds, solve_seconds, ...
 };
 
 struct AllocationContext {
@@ -70,6 +106,10 @@ struct AllocationContext {
   const model::LlamaModel& model;                 // read-only
   const std::vector<torch::Tensor>& calibration;  // token windows [B, T]; may be empty
   SensitivityService* sensitivity = nullptr;      // null when there is no calibration data
+  std::string model_digest;                       // sha256 of the model files ("" if none): cache keys
+  std::string cache_dir;                          // where measurements persist ("" = not on disk)
+  LatencyModel latency;                           // empty when no latency model is wired in
+  AllocationRecord* record = nullptr;             // filled by allocations that measure (may be null)
 
   /// The sensitivity service, or a ConfigError naming `allocation` when there is no calibration data.
   SensitivityService& require_sensitivity(const std::string& allocation) const;

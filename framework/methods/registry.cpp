@@ -10,6 +10,7 @@
 #include "framework/config/schema.h"
 #include "framework/core/error.h"
 #include "framework/core/spellcheck.h"
+#include "framework/methods/allocations/mixed.h"
 #include "framework/methods/allocations/uniform.h"
 #include "framework/methods/corrections/awq.h"
 #include "framework/methods/corrections/rotation.h"
@@ -82,6 +83,7 @@ const std::vector<CorrectionEntry>& corrections() {
 
 const std::vector<AllocationEntry>& allocations() {
   static const std::vector<AllocationEntry> entries = {
+      {"mixed", mixed_schema, [](const YAML::Node& o) { return std::make_unique<MixedPrecisionAllocation>(o); }},
       {"uniform", schema_of(uniform_options), factory_of<Allocation, UniformAllocation>(uniform_options)},
   };
   return entries;

@@ -7,6 +7,7 @@
 #include "framework/calib/block_calibrator.h"
 #include "framework/calib/calibrate_blocks.h"
 #include "framework/calib/sensitivity.h"
+#include "framework/pipeline/cache_root.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
@@ -54,12 +55,18 @@ store::Table plan_table(const methods::SitePlan& plan, const std::vector<methods
 }
 
 // The allocation's plan for every site, then the experiment's per-site overrides.
+}  // namespace
+
 methods::SitePlan plan_sites(model::LlamaModel& m, const QuantPlanSpec& plan, const std::vector<methods::SiteInfo>& sites,
-                             const std::vector<torch::Tensor>& calibration) {
+                             const std::vector<torch::Tensor>& calibration, const std::string& weights_digest,
+                             methods::AllocationRecord* record) {
   const methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
   std::unique_ptr<calib::CalibrationSensitivity> sensitivity;
   if (!calibration.empty()) sensitivity = std::make_unique<calib::CalibrationSensitivity>(m, calibration);
-  const methods::AllocationContext context{sites, defaults, m, calibration, sensitivity.get()};
+  methods::AllocationContext context{sites, defaults, m, calibration, sensitivity.get()};
+  context.model_digest = weights_digest;
+  context.cache_dir = cache_root();
+  context.record = record;
   auto allocation = methods::make_allocation(plan.allocation.type, plan.allocation.options);
   methods::SitePlan out = allocation->allocate(context);
   for (const auto& site : sites)
@@ -68,6 +75,8 @@ methods::SitePlan plan_sites(model::LlamaModel& m, const QuantPlanSpec& plan, co
   methods::apply_site_overrides(out, sites, plan.overrides);
   return out;
 }
+
+namespace {
 
 model::Linear& linear_at(model::LlamaModel& m, int64_t layer, model::LinearKind kind) {
   auto& b = m.weights().layers[size_t(layer)];
@@ -321,7 +330,7 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
   const auto sites = methods::allocation_sites(m.config());
   // Corrections that search on the weight grid (AWQ) need the plan first; the plan is made on the
   // model as loaded.
-  const methods::SitePlan allocation = plan_sites(m, plan, sites, calibration);
+  const methods::SitePlan allocation = plan_sites(m, plan, sites, calibration, weights_digest, &report.allocation);
   report.setting = methods::setting_label(allocation, sites);
   report.plan = plan_table(allocation, sites);
   report.plan_summary = methods::summarize_plan(allocation, sites);

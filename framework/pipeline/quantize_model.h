@@ -23,12 +23,20 @@ struct QuantizationReport {
   std::string setting;                    // methods::setting_label of the plan: W<w>A<a>KV<kv>[g<g>][*][ mixed]
   store::Table plan;                      // the site plan: site, role, bits, levels, granularity, group, storage
   methods::PlanSummary plan_summary;      // average weight bits with and without scale storage
+  methods::AllocationRecord allocation;   // what a measuring allocation scored and chose (empty for uniform)
   store::Table calibration_blocks;        // block-wise calibration: one row per block (empty otherwise)
   // Every installed activation quantizer is token-local, so multiple-choice scoring may run a shared
   // context once (EvalContext::prefix_reuse, framework/model/kv_cache.h).
   bool prefix_reuse_exact = true;
   std::map<std::string, quant::QuantSpec> activations;  // enabled activation sites (for export)
 };
+
+/// The allocation's plan for every site, then the experiment's per-site overrides (what
+/// quantize_model quantizes with; `abq allocate` prints it). `record` (may be null) receives what a
+/// measuring allocation scored and chose; `weights_digest` keys its cached measurements.
+methods::SitePlan plan_sites(model::LlamaModel& model, const QuantPlanSpec& plan, const std::vector<methods::SiteInfo>& sites,
+                             const std::vector<torch::Tensor>& calibration, const std::string& weights_digest,
+                             methods::AllocationRecord* record);
 
 /// Whether an activation quantizer's output for a token depends on that token alone: disabled,
 /// static ranges, or dynamic per_token / per_group ranges. Dynamic per_tensor, per_head and

@@ -4,6 +4,7 @@
 // may still be the cheap one in cost2).
 #include <glpk.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -40,6 +41,12 @@ ChoiceSolution solve_ilp(const ChoiceProblem& problem, const ChoiceBudget& budge
   glp_set_row_bnds(lp.get(), groups + 1, std::isfinite(budget.cost) ? GLP_UP : GLP_FR, 0, budget.cost);
   glp_set_row_bnds(lp.get(), groups + 2, std::isfinite(budget.cost2) ? GLP_UP : GLP_FR, 0, budget.cost2);
 
+  // Scores are scaled to a largest |score| of 1e3: GLPK's tolerances are absolute, and sensitivity
+  // scores of 1e-6 would otherwise all look alike to them.
+  double largest = 0;
+  for (const auto& options : problem.groups)
+    for (const auto& op : options) largest = std::max(largest, std::abs(op.score));
+  const double scale = largest > 0 ? 1e3 / largest : 1;
   std::vector<int> ia{0}, ja{0};
   std::vector<double> ar{0};
   std::vector<std::pair<int, int>> column_of;  // (group, option) per column
@@ -48,7 +55,7 @@ ChoiceSolution solve_ilp(const ChoiceProblem& problem, const ChoiceBudget& budge
       const auto& op = problem.groups[size_t(g)][o];
       const int col = glp_add_cols(lp.get(), 1);
       glp_set_col_kind(lp.get(), col, GLP_BV);
-      glp_set_obj_coef(lp.get(), col, op.score);
+      glp_set_obj_coef(lp.get(), col, op.score * scale);
       column_of.emplace_back(g, int(o));
       for (auto [row, value] : {std::pair<int, double>{g + 1, 1.0}, {groups + 1, op.cost}, {groups + 2, op.cost2}}) {
         ia.push_back(row);

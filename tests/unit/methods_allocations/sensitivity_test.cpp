@@ -150,5 +150,65 @@ TEST_F(Sensitivity, UnknownSitesAreNamed) {
   }
 }
 
+
+TEST_F(Sensitivity, GroupBlockErrorQuantizesEveryMemberAtOnce) {
+  // q, k and v of block 1 replaced together by hand, against the service's group measurement.
+  const auto xs = fp_inputs(model, 1, calibration);
+  std::vector<torch::Tensor> fp, q;
+  for (const auto& x : xs) fp.push_back(model.block_forward(1, x));
+  auto& b = model.weights().layers[1];
+  std::vector<torch::Tensor> saved;
+  for (auto kind : {LinearKind::q_proj, LinearKind::k_proj, LinearKind::v_proj}) {
+    saved.push_back(b.linear(kind).weight.clone());
+    b.linear(kind).weight = quant::fake_quant(saved.back(), spec(2)).fake;
+  }
+  for (const auto& x : xs) q.push_back(model.block_forward(1, x));
+  int i = 0;
+  for (auto kind : {LinearKind::q_proj, LinearKind::k_proj, LinearKind::v_proj}) b.linear(kind).weight = saved[size_t(i++)];
+  const double expected = mse64(q, fp);
+
+  CalibrationSensitivity service(model, calibration);
+  const methods::SiteSpecs qkv{{"layers.1.self_attn.q_proj.weight", spec(2)},
+                               {"layers.1.self_attn.k_proj.weight", spec(2)},
+                               {"layers.1.self_attn.v_proj.weight", spec(2)}};
+  EXPECT_NEAR(service.block_output_mse(qkv), expected, 1e-9 * expected);
+  EXPECT_GT(service.block_output_mse(qkv), service.block_output_mse("layers.1.self_attn.q_proj.weight", spec(2)));
+  EXPECT_TRUE(torch::equal(b.linear(LinearKind::k_proj).weight, saved[1]));
+  EXPECT_THROW(service.block_output_mse({{"layers.0.mlp.up_proj.weight", spec(2)}, {"layers.1.mlp.up_proj.weight", spec(2)}}),
+               Error);
+}
+
+TEST_F(Sensitivity, FisherDiagonalMatchesCentralDifferencesOfTheLoss) {
+  // Reference: dL/dw by central differences of the window's mean next-token cross-entropy
+  // (float64 accumulation of the fp32 forward), squared and averaged over the windows.
+  auto loss = [&](const torch::Tensor& w) {
+    const auto logits = model.forward(w).to(torch::kFloat64);
+    const int64_t t = logits.size(1);
+    return torch::nn::functional::cross_entropy(logits.slice(1, 0, t - 1).reshape({t - 1, -1}),
+                                                w.slice(1, 1, t).reshape({t - 1}))
+        .item<double>();
+  };
+  CalibrationSensitivity service(model, calibration);
+  const torch::Tensor fisher = service.weight_fisher("layers.1.mlp.down_proj.weight");
+  ASSERT_EQ(fisher.sizes(), (std::vector<int64_t>{32, 64}));
+  auto& down = model.weights().layers[1].linear(LinearKind::down_proj);
+  EXPECT_FALSE(down.weight.requires_grad());
+  for (auto [r, c] : {std::pair<int64_t, int64_t>{0, 0}, {5, 17}, {31, 63}}) {
+    double mean_g2 = 0;
+    for (const auto& w : calibration) {
+      const float h = 1e-2f, keep = down.weight[r][c].item<float>();
+      down.weight[r][c] = keep + h;
+      const double up = loss(w);
+      down.weight[r][c] = keep - h;
+      const double dn = loss(w);
+      down.weight[r][c] = keep;
+      const double g = (up - dn) / (2 * double(h));
+      mean_g2 += g * g / double(calibration.size());
+    }
+    EXPECT_NEAR(fisher[r][c].item<double>(), mean_g2, 2e-2 * mean_g2 + 1e-9) << r << "," << c;
+  }
+  EXPECT_TRUE(torch::equal(service.weight_fisher("layers.1.mlp.down_proj.weight"), fisher));  // one pass for all
+}
+
 }  // namespace
 }  // namespace abq::calib

@@ -43,7 +43,7 @@ TEST(UniformAllocation, EverySiteGetsTheDefaultSpecOfItsRole) {
 }
 
 TEST(AllocationRegistry, ListsUniformAndNamesUnknownTypes) {
-  EXPECT_EQ(component_names(ComponentKind::allocation), std::vector<std::string>{"uniform"});
+  EXPECT_EQ(component_names(ComponentKind::allocation), (std::vector<std::string>{"mixed", "uniform"}));
   EXPECT_EQ(component_schema(ComponentKind::allocation).default_type_name(), "uniform");
   try {
     make_allocation("unifrom", YAML::Node(YAML::NodeType::Map));
