@@ -22,6 +22,8 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"run", "calibrate, quantize and evaluate every run of an experiment; append to its HDF5 store",
      abq::cli::cmd_run},
+    {"allocate", "print each run's bit allocation (plan per site, candidate scores, Pareto curve) without quantizing",
+     abq::cli::cmd_allocate},
     {"eval", "evaluate a checkpoint with an experiment's evaluators, nothing quantized", abq::cli::cmd_eval},
     {"config", "print the fully resolved config of an experiment (includes, defaults, --set applied)",
      abq::cli::cmd_config},

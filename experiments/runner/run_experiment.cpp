@@ -14,6 +14,7 @@
 
 #include "evaluators/evaluator.h"
 #include "evaluators/registry.h"
+#include "experiments/runner/calibration_windows.h"
 #include "experiments/runner/experiment_checks.h"
 #include "experiments/runner/load_experiment.h"
 #include "experiments/runner/results_table.h"
@@ -61,17 +62,6 @@ class StageTimer {
   std::string stage_;
   std::chrono::steady_clock::time_point start_;
 };
-
-std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const tokenize::Tokenizer& tokenizer,
-                                               const torch::Device& device) {
-  const auto& c = spec.calibration;
-  if (c.data.empty()) return {};
-  std::vector<torch::Tensor> windows;
-  for (const auto& w :
-       pipeline::draw_calibration_windows(c.source, spec.resolve_path(c.data), tokenizer, c.samples, c.seqlen, c.seed))
-    windows.push_back(torch::tensor(w, torch::kInt64).unsqueeze(0).to(device));  // (1, T)
-  return windows;
-}
 
 std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
   auto attrs = store::host_provenance();

@@ -63,7 +63,7 @@ std::vector<int> pareto_options(const std::vector<ChoiceOption>& options);
 
 /// Exact multiple-choice knapsack by dynamic programming over cost units, one budget (`cost`).
 /// Costs above each group's cheapest option are counted in units: their greatest common divisor
-/// when costs are integers and the slack spans few enough of them for a 2^27-entry table (then the answer is
+/// when costs are integers and the slack spans few enough of them for a 2^24-entry table (then the answer is
 /// the exact optimum), otherwise (slack) / `resolution`, rounded up so the budget is never
 /// exceeded; the slack that rounding leaves is then spent by greedy upgrades.
 ChoiceSolution solve_knapsack_dp(const ChoiceProblem& problem, double budget, int64_t resolution = int64_t(1) << 16);

@@ -14,8 +14,9 @@
 namespace abq::methods {
 namespace {
 
-// The DP keeps one uint16 choice per (group, unit): at most 2^27 of them (256 MiB).
-constexpr double kMaxTableEntries = double(1 << 27);
+// The DP keeps one uint16 choice per (group, unit). Exact units are used while the table stays
+// within 2^24 entries (32 MiB, well under a second); beyond that the resolution applies.
+constexpr double kMaxTableEntries = double(1 << 24);
 
 // The greatest common divisor of every option's cost above its group's cheapest, when all costs
 // are integers below 2^53; 0 when they are not (or all extras are zero).
@@ -66,7 +67,7 @@ ChoiceSolution solve_knapsack_dp(const ChoiceProblem& problem, double budget, in
       if (units <= capacity) steps[g].push_back({o, units, options[size_t(o)].score});
     }
   }
-  if (double(groups) * double(capacity + 1) > 2 * kMaxTableEntries)
+  if (double(groups) * double(capacity + 1) > 16 * kMaxTableEntries)
     throw Error(cat("knapsack DP: ", groups, " groups x ", capacity + 1, " units is too large; lower the resolution"));
 
   const size_t width = size_t(capacity) + 1;

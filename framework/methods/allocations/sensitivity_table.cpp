@@ -1,5 +1,6 @@
 #include "framework/methods/allocations/sensitivity_table.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,7 +19,7 @@
 namespace abq::methods {
 namespace fs = std::filesystem;
 
-std::vector<std::string> measure_names() { return {"hessian", "fisher", "block_mse", "output_kl"}; }
+std::vector<std::string> measure_names() { return {"hessian", "fisher", "block_mse", "output_kl", "heuristic"}; }
 
 const char* to_string(Measure measure) {
   switch (measure) {
@@ -26,12 +27,13 @@ const char* to_string(Measure measure) {
     case Measure::fisher: return "fisher";
     case Measure::block_mse: return "block_mse";
     case Measure::output_kl: return "output_kl";
+    case Measure::heuristic: return "heuristic";
   }
   return "hessian";
 }
 
 Measure measure_from_string(const std::string& name) {
-  for (Measure m : {Measure::hessian, Measure::fisher, Measure::block_mse, Measure::output_kl})
+  for (Measure m : {Measure::hessian, Measure::fisher, Measure::block_mse, Measure::output_kl, Measure::heuristic})
     if (name == to_string(m)) return m;
   throw ConfigError(cat("measure '", name, "' is not one of ", join(measure_names())));
 }
@@ -44,7 +46,7 @@ const torch::Tensor& weight_of(const model::LlamaModel& m, const SiteInfo& site)
 
 torch::Tensor weight_error(const model::LlamaModel& m, const SiteInfo& site, const quant::QuantSpec& spec) {
   const torch::Tensor w = weight_of(m, site).to(torch::kFloat32);
-  return (quant::fake_quant(w, spec).fake - w).to(torch::kFloat64);
+  return quant::fake_quant(w, spec).fake - w;
 }
 
 double local_score(const AllocationContext& c, SensitivityService& service, const SiteGroup& group,
@@ -54,12 +56,27 @@ double local_score(const AllocationContext& c, SensitivityService& service, cons
     if (!candidate.weights.enabled()) continue;
     const torch::Tensor dw = weight_error(c.model, *w, candidate.weights);
     if (measure == Measure::hessian) {
-      const torch::Tensor h = service.input_hessian(w->name).to(torch::kFloat64);
-      score += (dw.matmul(h) * dw).sum().item<double>();
+      // float32 products, summed in float64 (the tests hold it to 1e-4 of a float64 trace).
+      const torch::Tensor h = service.input_hessian(w->name).to(torch::kFloat32);
+      score += (dw.matmul(h) * dw).sum(torch::kFloat64).item<double>();
     } else {
-      const torch::Tensor f = service.weight_fisher(w->name, windows).to(torch::kFloat64);
-      score += 0.5 * (f * dw.square()).sum().item<double>();
+      const torch::Tensor f = service.weight_fisher(w->name, windows).to(torch::kFloat32);
+      score += 0.5 * (f * dw.square()).sum(torch::kFloat64).item<double>();
     }
+  }
+  return score;
+}
+
+// The hand rule as a score (sensitivity_table.h): data-free, so it needs no calibration windows.
+double heuristic_score(const AllocationContext& c, const SiteGroup& group, const Candidate& candidate) {
+  if (!candidate.weights.enabled()) return 0;
+  int64_t last = 0;
+  for (const auto& s : c.sites) last = std::max(last, s.layer);
+  double score = 0;
+  for (const auto* w : group.weights) {
+    const bool protect = w->layer == 0 || w->layer == last || w->kind == model::SiteKind::down_proj_weight;
+    const double step = 1.0 / double(candidate.weights.levels() - 1);
+    score += (protect ? 16.0 : 1.0) * double(w->out_features * w->in_features) * step * step;
   }
   return score;
 }
@@ -160,14 +177,21 @@ std::string score_key_text(const AllocationContext& c, const std::vector<SiteGro
 
 ScoreTable score_candidates(const AllocationContext& c, const std::vector<SiteGroup>& groups,
                             const std::vector<Candidate>& candidates, Measure measure, size_t windows) {
-  const bool local = measure == Measure::hessian || measure == Measure::fisher;
+  const bool local = measure == Measure::hessian || measure == Measure::fisher || measure == Measure::heuristic;
   if (local)
     for (const auto& k : candidates)
       if (k.activations)
         throw ConfigError(cat("measure ", to_string(measure), " scores weights only, but candidate ", k.label,
                               " also quantizes activations; use block_mse or output_kl"));
-  SensitivityService& service = c.require_sensitivity("mixed");
   ScoreTable table;
+  if (measure == Measure::heuristic) {
+    for (const auto& g : groups) {
+      table.score.emplace_back();
+      for (const auto& k : candidates) table.score.back().push_back(heuristic_score(c, g, k));
+    }
+    return table;
+  }
+  SensitivityService& service = c.require_sensitivity("mixed");
   const std::string key_text = score_key_text(c, groups, candidates, measure, windows);
   const bool on_disk = !c.cache_dir.empty() && !c.model_digest.empty();
   if (on_disk) {

@@ -13,7 +13,12 @@
 //   block_mse  measured mean squared error of the block output with only the group quantized
 //   output_kl  measured mean per-token KL(fp ‖ q) of the next-token distribution with only the
 //              group quantized (ExLlamaV3, ModelOpt `kl_div`)
-// hessian and fisher score weights only; a candidate that also changes activations needs a measured one.
+//   heuristic  no measurement: the hand rule "first and last blocks and down_proj at higher bits"
+//              as scores, params · (levels − 1)⁻² (the squared step of a uniform grid), times 16
+//              for those protected groups; solved like the others, so it meets the same budget
+//              exactly (the baseline a measure must beat at equal bytes)
+// hessian, fisher and heuristic score weights only; a candidate that also changes activations
+// needs a measured one.
 #pragma once
 
 #include <string>
@@ -25,7 +30,7 @@
 
 namespace abq::methods {
 
-enum class Measure { hessian, fisher, block_mse, output_kl };
+enum class Measure { hessian, fisher, block_mse, output_kl, heuristic };
 std::vector<std::string> measure_names();
 Measure measure_from_string(const std::string& name);
 const char* to_string(Measure measure);

@@ -178,5 +178,23 @@ TEST_F(Mixed, WeightOnlyMeasuresRefuseActivationCandidates) {
   EXPECT_GT(row_score(r, "layers.0.mlp.down_proj", "w8 a4t"), row_score(r, "layers.0.mlp.down_proj", "w8"));
 }
 
+
+TEST_F(Mixed, TheHandHeuristicGivesFirstLastAndDownProjMoreBitsWithinTheSameBudget) {
+  // Tiny model with 4 blocks: blocks 0 and 3 and every down_proj are protected (score x16).
+  model = model::make_random_model(test::tiny_llama_config(4, 2), 3);
+  sites = allocation_sites(model::resolve_config(test::tiny_llama_config(4, 2)));
+  AllocationContext c{sites, defaults, model, {}, nullptr};  // data-free: no calibration needed
+  AllocationRecord r;
+  c.record = &r;
+  const auto plan = make_allocation("mixed", YAML::Load("{measure: heuristic, ties: none, budget: {avg_bits: 3.2}, "
+                                                        "candidates: [{bits: 2}, {bits: 3}, {bits: 4}]}"))
+                        ->allocate(c);
+  EXPECT_LE(summarize_plan(plan, sites).weight_bits_with_scales, 3.2);
+  const int first = plan.at("layers.0.self_attn.q_proj.weight").bits, middle = plan.at("layers.1.self_attn.q_proj.weight").bits;
+  EXPECT_GT(first, middle);
+  EXPECT_GT(plan.at("layers.1.mlp.down_proj.weight").bits, plan.at("layers.1.mlp.up_proj.weight").bits);
+  EXPECT_EQ(plan.at("layers.3.mlp.up_proj.weight").bits, first);
+}
+
 }  // namespace
 }  // namespace abq::methods
