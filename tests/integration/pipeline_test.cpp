@@ -354,3 +354,47 @@ TEST(Pipeline, AblationSwitchesChangeTheRun) {
             calibrate("w2", {"quant.weights.bits=2"}))
       << "bit_balance left the calibrated losses and the perplexity unchanged";
 }
+
+// Mixed precision through the whole pipeline: the plan feeds GPTQ, an override still wins after
+// it, and the run stores the candidate table, the predicted Pareto curve and the predicted loss
+// beside its measured perplexity. An infeasible budget fails the run with the smallest feasible
+// value in the message.
+TEST(Pipeline, MixedPrecisionPlanFeedsGptqAndIsStored) {
+  const std::string cache = ::testing::TempDir() + "/abq_pipeline_mixed_cache";
+  fs::remove_all(cache);
+  ::setenv("ABQ_CACHE_DIR", cache.c_str(), 1);
+  abq::runner::RunOptions options;
+  options.results_path = temp_results("mixed");
+  options.only = "gptq-w4a8";
+  options.forced = {
+      "quant.activations.bits=16",
+      "quant.allocation={type: mixed, measure: block_mse, budget: {avg_bits: 3.5}, candidates: [{bits: 2}, {bits: 3}, "
+      "{bits: 4}, {bits: 6}], overrides: [{sites: 'layers.0.mlp.down_proj', weights: {bits: 8}}]}"};
+  auto summary = abq::runner::run_experiment(kFixture, options);
+  ASSERT_EQ(summary.completed, 1);
+  abq::store::ResultsStore store(options.results_path);
+  const auto run = store.read_all().at(0);
+  EXPECT_EQ(run.attributes.at("allocation"), "mixed");
+  EXPECT_EQ(run.attributes.at("allocation_measure"), "block_mse");
+  EXPECT_TRUE(std::isfinite(std::stod(run.attributes.at("predicted_loss"))));
+  EXPECT_LE(std::stod(run.attributes.at("allocated_bits_per_parameter")), 3.5);
+  const auto& table = run.tables.at("allocation");
+  EXPECT_EQ(table.rows(), size_t(2 * 4 * 4));  // 2 blocks x 4 tied groups x 4 candidates
+  const auto& plan = run.tables.at("plan");
+  for (size_t i = 0; i < plan.rows(); ++i)
+    if (plan.strings("site")[i] == "layers.0.mlp.down_proj.weight") EXPECT_EQ(plan.i64("bits")[i], 8);  // override
+  EXPECT_NE(run.attributes.at("setting").find("mixed"), std::string::npos);
+  EXPECT_GT(run.tables.at("allocation_pareto").rows(), 1u);
+  ASSERT_NE(find_metric(run, "ppl"), nullptr);
+
+  options.results_path = temp_results("mixed_infeasible");
+  options.forced[1] = "quant.allocation={type: mixed, measure: hessian, budget: {avg_bits: 1.2}, candidates: [{bits: 2}]}";
+  summary = abq::runner::run_experiment(kFixture, options);
+  EXPECT_EQ(summary.failed, 1);
+  abq::store::ResultsStore failed(options.results_path);
+  EXPECT_NE(failed.read_all().at(0).attributes.at("error").find("budget.avg_bits: 1.2 is infeasible; the smallest feasible value is"),
+            std::string::npos)
+      << failed.read_all().at(0).attributes.at("error");
+  ::unsetenv("ABQ_CACHE_DIR");
+  fs::remove_all(cache);
+}
