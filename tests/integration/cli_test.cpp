@@ -88,7 +88,7 @@ TEST(Cli, UsageAndHelp) {
   auto typo = run_abq("rnu x.yaml");
   EXPECT_EQ(typo.code, 2);
   EXPECT_TRUE(contains(typo.output, "unknown command 'rnu' (did you mean 'run'?)")) << typo.output;
-  for (const char* cmd : {"run", "eval", "config", "validate", "show", "describe"}) {
+  for (const char* cmd : {"run", "eval", "config", "validate", "show", "describe", "allocate"}) {
     auto r = run_abq(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_TRUE(contains(r.output, "usage: abq " + std::string(cmd))) << r.output;
@@ -128,6 +128,22 @@ TEST(Cli, DescribeListsComponentsAndTheirOptions) {
   auto typo = run_abq("describe gtpq");
   EXPECT_EQ(typo.code, 2) << typo.output;
   EXPECT_TRUE(contains(typo.output, "did you mean 'gptq'?")) << typo.output;
+}
+
+TEST(Cli, AllocatePrintsThePlanAndThePredictedCurveWithoutQuantizing) {
+  const std::string set =
+      " --set 'quant.allocation={type: mixed, measure: heuristic, budget: {avg_bits: 3.3}, pareto_points: 3, "
+      "candidates: [{bits: 2}, {bits: 3}, {bits: 4}]}'";
+  auto r = run_abq("allocate " + kFixtures + "tiny_pipeline.yaml --only rtn-w4a8 -q --candidates" + set);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "run rtn-w4a8: allocation mixed, setting W")) << r.output;
+  EXPECT_TRUE(contains(r.output, "layers.1.mlp.down_proj.weight")) << r.output;
+  EXPECT_TRUE(contains(r.output, "predicted Pareto curve")) << r.output;
+  EXPECT_TRUE(contains(r.output, "allocation_measure: heuristic")) << r.output;
+  auto bad = run_abq("allocate " + kFixtures + "tiny_pipeline.yaml --only rtn-w4a8 -q --set 'quant.allocation={type: mixed, "
+                     "measure: hesian, budget: {avg_bits: 3}, candidates: [{bits: 2}]}'");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "hesian")) << bad.output;
 }
 
 TEST(Cli, ConfigPrintsResolvedRuns) {

@@ -3,8 +3,6 @@
 // an exact solver (more budget never raises the objective; scaling scores keeps the answer).
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <functional>
 #include <random>
 
@@ -158,9 +156,10 @@ TEST(ChoiceSolvers, InfeasibleBudgetNamesTheSmallestFeasibleValue) {
   }
 }
 
-// LLaMA-70B-sized: 80 blocks x 7 linears = 560 groups x 20 candidates, synthetic scores. The
-// timing is printed for the record, not asserted (speed is a benchmark's business).
-TEST(ChoiceSolvers, SeventyBillionSizedProblemSolves) {
+// LLaMA-70B-sized: 80 blocks x 7 linears = 560 groups x 20 candidates, synthetic scores: the DP
+// (coarse units there, then greedy fill) stays within budget and is no worse than greedy. Its time
+// is tools/bench/abq_allocation_solver_bench's business.
+TEST(ChoiceSolvers, SeventyBillionSizedProblemStaysInBudgetAndBeatsGreedy) {
   std::mt19937 rng(1);
   const int64_t shapes[7][2] = {{8192, 8192}, {1024, 8192}, {1024, 8192}, {8192, 8192},
                                 {28672, 8192}, {28672, 8192}, {8192, 28672}};
@@ -179,16 +178,10 @@ TEST(ChoiceSolvers, SeventyBillionSizedProblemSolves) {
   double params = 0;
   for (const auto& g : p.groups) params += g.front().cost / 1.5;
   const double budget = 3.0 * params;
-  const auto t0 = std::chrono::steady_clock::now();
   const auto dp = solve_knapsack_dp(p, budget);
-  const auto t1 = std::chrono::steady_clock::now();
   const auto greedy = solve_greedy(p, budget);
-  const auto t2 = std::chrono::steady_clock::now();
   EXPECT_LE(dp.cost, budget);
-  EXPECT_LE(dp.score, greedy.score * (1 + 1e-3));
-  std::printf("560 groups x 20 candidates: DP %.3f s (%.4f avg bits), greedy %.3f s\n",
-              std::chrono::duration<double>(t1 - t0).count(), dp.cost / params,
-              std::chrono::duration<double>(t2 - t1).count());
+  EXPECT_LE(dp.score, greedy.score * (1 + 1e-9));
 }
 
 }  // namespace
