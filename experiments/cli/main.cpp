@@ -22,6 +22,10 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"run", "calibrate, quantize and evaluate every run of an experiment; append to its HDF5 store",
      abq::cli::cmd_run},
+    {"sweep", "run an experiment's runs in parallel: local worker processes or Slurm job arrays, merged at the end",
+     abq::cli::cmd_sweep},
+    {"merge", "merge results files (a sweep's task files) into one, refusing conflicting records", abq::cli::cmd_merge},
+    {"status", "per-run state of a sweep: its stores and, on Slurm, the queue", abq::cli::cmd_status},
     {"eval", "evaluate a checkpoint with an experiment's evaluators, nothing quantized", abq::cli::cmd_eval},
     {"config", "print the fully resolved config of an experiment (includes, defaults, --set applied)",
      abq::cli::cmd_config},
