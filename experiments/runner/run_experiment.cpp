@@ -83,6 +83,10 @@ std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
   attrs["config_yaml"] = spec.resolved_yaml;
   attrs["config_hash"] = spec.config_hash;
   attrs["seed"] = std::to_string(spec.seed);
+  if (!spec.seed_group.empty()) {  // `seeds:` runs: averaged over seeds in results tables
+    attrs["seed_group"] = spec.seed_group;
+    attrs["calibration_seed"] = std::to_string(spec.calibration.seed);
+  }
   attrs["libtorch"] = torch_version();
   attrs["device"] = spec.model.device;
   attrs["cuda"] = torch_cuda_available() ? "available" : "none";
