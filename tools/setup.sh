@@ -10,6 +10,7 @@ packages=(
   libopenblas0-openmp                     # the build abq links: one OpenMP thread pool with LibTorch (pipeline/cpu_threads.h)
   libyaml-cpp-dev libhdf5-dev libeigen3-dev libboost-program-options-dev libgtest-dev
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev
+  slurmctld slurmd slurm-client munge     # the `slurm` tests' one-node cluster (tests/slurm, tools/slurm_test_cluster.sh)
 )
 
 missing=()
