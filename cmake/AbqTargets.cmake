@@ -2,7 +2,7 @@
 # so warnings, the torch precompiled header and include roots are set in one place.
 #
 #   abq_library(NAME SOURCES a.cpp b.cpp DEPS abq_core ... [TORCH])
-#   abq_test(NAME SOURCES x_test.cpp DEPS abq_config ... [LABELS unit] [TORCH])
+#   abq_test(NAME SOURCES x_test.cpp DEPS abq_config ... [LABELS unit] [TORCH] [PROPERTIES ctest properties ...])
 
 set(ABQ_WARNINGS -Wall -Wextra -Wno-unused-parameter)
 
@@ -32,7 +32,7 @@ function(abq_library name)
 endfunction()
 
 function(abq_test name)
-  cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${name} PRIVATE ${ABQ_WARNINGS})
@@ -51,5 +51,5 @@ function(abq_test name)
   set(scratch "${PROJECT_BINARY_DIR}/test-tmp")
   file(MAKE_DIRECTORY "${scratch}")
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-                       PROPERTIES LABELS "${labels}" ENVIRONMENT "TMPDIR=${scratch}")
+                       PROPERTIES LABELS "${labels}" ENVIRONMENT "TMPDIR=${scratch}" ${ARG_PROPERTIES})
 endfunction()

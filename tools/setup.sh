@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libhdf5-dev libeigen3-dev libboost-program-options-dev libgtest-dev
   libsentencepiece-dev libpcre2-dev nlohmann-json3-dev
   libglpk-dev                             # the integer program of mixed-precision allocation (methods/allocations)
+  slurmctld slurmd slurm-client munge     # the `slurm` tests' one-node cluster (tests/slurm, tools/slurm_test_cluster.sh)
 )
 
 missing=()

@@ -16,6 +16,9 @@ int cmd_show(const Args& args);
 int cmd_describe(const Args& args);
 int cmd_eval(const Args& args);
 int cmd_allocate(const Args& args);
+int cmd_sweep(const Args& args);
+int cmd_merge(const Args& args);
+int cmd_status(const Args& args);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "evaluators/registry.h"
+#include "experiments/runner/cluster_options.h"
 #include "experiments/runner/experiment_checks.h"
 #include "framework/config/canonical.h"
 #include "framework/config/diagnostics.h"
@@ -26,6 +27,8 @@ using pipeline::ComponentSpec;
 using pipeline::ExperimentSpec;
 
 namespace {
+
+constexpr const char* kSeedsKey = "seeds";
 
 // ---- schema ---------------------------------------------------------------------------------
 
@@ -147,6 +150,11 @@ Schema build_experiment_schema() {
       {"quant", quant},
       {"eval", Schema::list(evaluators::evaluator_schema()).default_value(YAML::Node(YAML::NodeType::Sequence))},
       {"results", Schema::string().required().doc("HDF5 results file")},
+      {"seeds", Schema::list(Schema::integer().range(0, 1e18)).min_size(1).optional()
+                    .doc("calibration seeds: every run is repeated once per seed (calibration.seed), named "
+                         "<run>/seed=N; results tables show mean ± std over them")},
+      {"cluster", cluster_options().schema().doc("how `abq sweep` executes the runs (local workers or Slurm job "
+                                                 "arrays); not part of a run's config or hash")},
       {"export", Schema::string().optional()
                      .doc("folder for the quantized model (HF safetensors + config.json + abq_quant.json, "
                           "float16 when model.dtype is float16, else float32); \"{run}\" becomes the run name. "
@@ -236,6 +244,39 @@ void rebase_paths(config::Document& doc, const fs::path& experiment_dir) {
   }
 }
 
+// ---- seeds --------------------------------------------------------------------------------
+
+// `seeds: [0, 1, 2]` repeats each variant once per seed with calibration.seed set to it (positioned
+// at the seed, so errors point there). A malformed `seeds` is left to validation to report.
+std::vector<config::Variant> expand_seeds(std::vector<config::Variant> variants) {
+  std::vector<config::Variant> out;
+  for (auto& variant : variants) {
+    const YAML::Node seeds = variant.document.find({kSeedsKey});
+    if (!seeds.IsSequence() || seeds.size() == 0) {
+      out.push_back(std::move(variant));
+      continue;
+    }
+    for (size_t i = 0; i < seeds.size(); ++i) {
+      config::Variant copy{variant.name, variant.document.clone()};
+      const config::KeyPath at{kSeedsKey, config::index_segment(i)};
+      const std::string problem =
+          config::assign(copy.document, {"calibration", "seed"}, seeds[i], copy.document.locate(at));
+      if (!problem.empty()) throw ConfigError(cat(copy.document.locate(at).describe(), ": seeds: ", problem));
+      const std::string seed = seeds[i].IsScalar() ? seeds[i].Scalar() : std::to_string(i);
+      copy.name = (variant.name.empty() ? "" : variant.name + "/") + "seed=" + seed;
+      out.push_back(std::move(copy));
+    }
+  }
+  return out;
+}
+
+// The name a run has without its seed ("w4/seed=1" -> "w4"), for grouping runs over seeds.
+std::string seed_group(const std::string& variant) {
+  const auto at = variant.rfind("seed=");
+  if (at == std::string::npos || (at != 0 && variant[at - 1] != '/')) return "";
+  return at == 0 ? "" : variant.substr(0, at - 1);
+}
+
 }  // namespace
 
 const config::Schema& experiment_schema() {
@@ -252,13 +293,24 @@ std::vector<ExperimentSpec> load_experiment(const std::string& path, const std::
   std::vector<ExperimentSpec> specs;
   std::string problems;
   ShapeCache shapes;
-  for (auto& variant : config::expand_variants(document)) {
+  const bool seeded = document.find({kSeedsKey}).IsDefined();
+  for (auto& variant : expand_seeds(config::expand_variants(document))) {
     config::apply_overrides(variant.document, forced);
     try {
       config::substitute_variables(variant.document);
       rebase_paths(variant.document, experiment_dir);
       YAML::Node resolved = config::validate(variant.document, experiment_schema());
+      // How a sweep is executed and which seeds it repeats over are not part of a run's config:
+      // moving a sweep to a cluster, or adding a seed, keeps the run ids of the runs it had.
+      const YAML::Node cluster = YAML::Clone(resolved[kClusterKey]);
+      resolved.remove(kClusterKey);
+      resolved.remove(kSeedsKey);
       ExperimentSpec spec = parse_spec(resolved);
+      spec.cluster = cluster;
+      if (seeded) {
+        spec.seed_group = seed_group(variant.name);
+        if (spec.seed_group.empty()) spec.seed_group = spec.name;
+      }
       spec.variant = variant.name;
       spec.file = path;
       spec.base_dir = experiment_dir.string();

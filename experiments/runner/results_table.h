@@ -1,5 +1,7 @@
 // The runs x metrics table printed after `abq run` and by `abq show`: one row per run (name, id,
-// setting, status), one column per metric:dataset, in first-seen order.
+// setting, status), one column per metric:dataset, in first-seen order. Runs repeated over seeds
+// (`seeds:`, the `seed_group` attribute) share one row: "<group> (n seeds)", each cell the mean ±
+// sample standard deviation over the group's complete runs.
 #pragma once
 
 #include <functional>
@@ -22,6 +24,9 @@ std::string run_attribute(const store::RunRecord& run, const std::string& key);
 
 /// "complete", "failed" or "incomplete" (a run still marked running was interrupted or is live).
 const char* run_status_label(store::RunStatus status);
+
+/// "mean ± std" of `values` (sample standard deviation, n - 1), or the single value; "-" when empty.
+std::string mean_std_text(const std::vector<double>& values);
 
 /// `keep` picks the metrics that become columns.
 MetricsTable metrics_table(const std::vector<store::RunRecord>& runs,

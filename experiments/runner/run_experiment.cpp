@@ -21,6 +21,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
+#include "framework/core/spellcheck.h"
 #include "framework/core/torch_compat.h"
 #include "framework/model/site_names.h"
 #include "framework/pipeline/calibration_data.h"
@@ -29,6 +30,7 @@
 #include "framework/pipeline/export_model.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/quantize_model.h"
+#include "framework/pipeline/stop_request.h"
 #include "framework/store/provenance.h"
 #include "framework/store/results_store.h"
 
@@ -71,6 +73,10 @@ std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
   attrs["config_yaml"] = spec.resolved_yaml;
   attrs["config_hash"] = spec.config_hash;
   attrs["seed"] = std::to_string(spec.seed);
+  if (!spec.seed_group.empty()) {  // `seeds:` runs: averaged over seeds in results tables
+    attrs["seed_group"] = spec.seed_group;
+    attrs["calibration_seed"] = std::to_string(spec.calibration.seed);
+  }
   attrs["libtorch"] = torch_version();
   attrs["device"] = spec.model.device;
   attrs["cuda"] = torch_cuda_available() ? "available" : "none";
@@ -254,6 +260,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     }
     if (report.calibration_blocks.rows() > 0) record.tables["calibration_blocks"] = report.calibration_blocks;
   }
+  pipeline::stop_if_requested("after quantization, before evaluation");
   std::vector<std::unique_ptr<evaluators::Evaluator>> evals;
   bool wants_reference = false;
   for (const auto& e : spec.eval) {
@@ -271,6 +278,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
                                   reference.get(), loaded.model_sha256};
   context.prefix_reuse = prefix_reuse;
   for (size_t i = 0; i < evals.size(); ++i) {
+    pipeline::stop_if_requested(cat("before evaluator ", i + 1, " of ", evals.size()));
     StageTimer t(record, "eval:" + spec.eval[i].type);
     for (const auto& m : evaluate_naming_nonfinite_weights(*evals[i], context, model)) {
       require_finite(m, spec.eval[i], model);
@@ -281,6 +289,24 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     for (auto& [name, table] : evals[i]->tables()) record.tables["eval" + std::to_string(i) + "_" + name] = table;
   }
   return record;
+}
+
+// The runs named by id (or a unique id prefix), in the experiment's order.
+std::vector<ExperimentSpec> select_run_ids(std::vector<ExperimentSpec> specs, const std::vector<std::string>& ids,
+                                           const std::string& experiment_file) {
+  std::set<std::string> chosen;
+  for (const auto& id : ids) {
+    std::vector<std::string> matches;
+    for (const auto& s : specs)
+      if (s.run_id.rfind(id, 0) == 0) matches.push_back(s.run_id);
+    if (matches.empty()) throw ConfigError(cat("--run-id '", id, "' is not a run of ", experiment_file, " (abq config lists them)"));
+    if (matches.size() > 1) throw ConfigError(cat("--run-id '", id, "' matches ", matches.size(), " runs of ", experiment_file, ": ", join(matches)));
+    chosen.insert(matches.front());
+  }
+  std::vector<ExperimentSpec> kept;
+  for (auto& s : specs)
+    if (chosen.count(s.run_id)) kept.push_back(std::move(s));
+  return kept;
 }
 
 void print_summary(const store::ResultsStore& results, const std::vector<ExperimentSpec>& specs) {
@@ -312,6 +338,7 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
     if (kept.empty()) throw ConfigError(cat("--only '", options.only, "' matches no run of ", experiment_file));
     specs = std::move(kept);
   }
+  if (!options.run_ids.empty()) specs = select_run_ids(std::move(specs), options.run_ids, experiment_file);
 
   RunSummary summary;
   summary.results_path = options.results_path.empty() ? specs.front().results : options.results_path;
@@ -331,12 +358,19 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
     record.attributes = run_attributes(spec);
     results.begin_run(spec.run_id, record.attributes);
     try {
+      pipeline::stop_if_requested("before it started");
       record = execute_run(spec, summary.results_path, record);
       results.finish_run(record);
       std::error_code ignored;
       std::filesystem::remove_all(run_checkpoints(spec, summary.results_path), ignored);
       std::filesystem::remove(summary.results_path + ".calib", ignored);  // only when empty
       ++summary.completed;
+    } catch (const pipeline::StopRequested& stop) {
+      // Not a failure: the run stays incomplete, owned by nobody, and its checkpoints stay.
+      log_warn(label, ": ", stop.what(), "; left incomplete in ", summary.results_path, " to be resumed");
+      results.release_run(spec.run_id, stop.what());
+      ++summary.interrupted;
+      break;
     } catch (const std::exception& e) {
       // One failed run must not lose the others: record it and go on.
       log_message(LogLevel::error, cat(label, " failed:\n", e.what()));

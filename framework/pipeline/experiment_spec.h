@@ -84,6 +84,12 @@ struct ExperimentSpec {
   std::string results;     // results file (resolved path)
   std::string export_dir;  // `export`: folder for the quantized model ("" none; "{run}" -> run name)
 
+  /// `cluster:` as validated (experiments/runner/cluster_options.h decodes it): how `abq sweep`
+  /// executes the runs; not part of the config or its hash.
+  YAML::Node cluster;
+  /// With `seeds:`, the run's name without its "seed=N" part (the runs averaged over seeds); else "".
+  std::string seed_group;
+
   std::string resolved_yaml;  // canonical resolved config of this run
   std::string config_hash;    // sha256 of the canonical form
   std::string run_id;         // first 16 hex digits of config_hash

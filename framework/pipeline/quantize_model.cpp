@@ -15,6 +15,7 @@
 #include "framework/methods/allocations/site_overrides.h"
 #include "framework/methods/allocations/site_table.h"
 #include "framework/methods/registry.h"
+#include "framework/pipeline/stop_request.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
 #include "framework/quant/storage_bits.h"
@@ -171,9 +172,16 @@ void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quant
   options.checkpoint_dir = checkpoint_dir;
   options.streams_on_host = streams_on_host;
   options.weights_digest = weights_digest;
+  // A requested stop (stop_request.h) ends calibration after the block just committed, whose
+  // checkpoint the resumed run starts from; without a checkpoint directory nothing would be kept.
+  if (!checkpoint_dir.empty()) options.after_block = [](int64_t) { return !stop_requested(); };
   const calib::SpecForSite spec_for_site = [&](const std::string& site) { return allocation.at(site); };
   auto calibrator = methods::make_block_calibrator(quantizer_spec.type, quantizer_spec.options);
-  record_calibration(calib::calibrate_blocks(m, spec_for_site, *calibrator, calibration, options), report);
+  calib::CalibrationReport calibrated = calib::calibrate_blocks(m, spec_for_site, *calibrator, calibration, options);
+  if (!calibrated.completed)
+    throw StopRequested(cat("stopped on request after calibration block ", calibrated.blocks.empty() ? -1 : calibrated.blocks.back().block,
+                            " of ", m.config().num_layers, " (checkpoint in ", checkpoint_dir, ")"));
+  record_calibration(std::move(calibrated), report);
   m.check_weights();
 }
 

@@ -445,6 +445,74 @@ void ResultsStore::write_table(const std::string& run_id, const std::string& nam
   });
 }
 
+void ResultsStore::release_run(const std::string& run_id, const std::string& note) {
+  schema::check_name(run_id, "run id");
+  return store_op(path_, cat("releasing run '", run_id, "'"), [&] {
+    mutate(file_, path_, lock_path_, lock_timeout_seconds_, [&](H5::H5File& file) {
+      std::optional<RunStatus> current = run_status_in(file, run_id);
+      if (current != RunStatus::running) {
+        throw Error(cat("run '", run_id, "' is ", current ? run_status_name(*current) : "not in the store",
+                        "; only a running run can be left for another process to resume"));
+      }
+      H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(run_id);
+      require_this_process_owns(run, run_id);
+      for (const char* const* name = owner_attribute_names(); *name != nullptr; ++name) h5::remove_attr(run, *name);
+      h5::write_string_attr(run, schema::kInterruptedAttr, h5::escape_invalid_utf8(note));
+    });
+  });
+}
+
+namespace {
+
+// One record written whole into `runs`, replacing a run of the same id.
+void write_record(H5::Group& runs, const RunRecord& record) {
+  schema::check_name(record.run_id, "run id");
+  if (runs.nameExists(record.run_id)) runs.unlink(record.run_id);
+  H5::Group run = runs.createGroup(record.run_id);
+  for (const auto& [key, value] : record.attributes) {
+    if (key.empty() || key == schema::kStatusAttr) throw Error(cat("run '", record.run_id, "' has an attribute named '", key, "'"));
+    h5::write_string_attr(run, key, value);
+  }
+  h5::write_table(run, schema::kMetricsTable, to_table(record.metrics));
+  h5::write_table(run, schema::kSitesTable, to_table(record.sites));
+  h5::write_table(run, schema::kTimingsTable, to_table(record.timings));
+  for (const auto& [name, table] : record.tables) {
+    schema::check_name(name, "table name");
+    if (schema::is_fixed_table(name)) throw Error(cat("extra table name '", name, "' is reserved"));
+    h5::write_table(run, name, table);
+  }
+  h5::write_string_attr(run, schema::kStatusAttr, run_status_name(record.status));  // last, as finish_run
+}
+
+std::vector<RunRecord> read_all_in(const H5::H5File& file) {
+  std::vector<RunRecord> records;
+  if (!file.nameExists(schema::kRunsGroup)) return records;
+  H5::Group runs = file.openGroup(schema::kRunsGroup);
+  std::vector<std::string> ids;
+  const hsize_t count = runs.getNumObjs();
+  for (hsize_t i = 0; i < count; ++i) ids.push_back(runs.getObjnameByIdx(i));
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) records.push_back(read_run_in(file, id));
+  return records;
+}
+
+}  // namespace
+
+void ResultsStore::write_records(
+    const std::function<std::vector<RunRecord>(const std::vector<RunRecord>& current)>& plan) {
+  return store_op(path_, "writing merged records", [&] {
+    // As mutate(), but a plan with nothing to write leaves the file untouched (a repeated merge).
+    FileLock lock(lock_path_, lock_timeout_seconds_);
+    h5::MemoryFile image = open_store(file_, path_, /*writable=*/true);
+    verify_every_run(image.file(), path_);
+    const std::vector<RunRecord> records = plan(read_all_in(image.file()));
+    if (records.empty()) return;
+    H5::Group runs = runs_group(image.file());
+    for (const auto& record : records) write_record(runs, record);
+    write_file_atomically(file_, seal_store_bytes(image.image()));
+  });
+}
+
 std::vector<std::string> ResultsStore::run_ids() const {
   return store_op(path_, "listing runs", [&] {
     h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
@@ -472,16 +540,7 @@ std::vector<RunRecord> ResultsStore::read_all() const {
   return store_op(path_, "reading all runs", [&] {
     // One read of the file, so the records come from one consistent version of the store.
     h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
-    const H5::H5File& file = image.file();
-    std::vector<RunRecord> records;
-    if (!file.nameExists(schema::kRunsGroup)) return records;
-    H5::Group runs = file.openGroup(schema::kRunsGroup);
-    std::vector<std::string> ids;
-    const hsize_t count = runs.getNumObjs();
-    for (hsize_t i = 0; i < count; ++i) ids.push_back(runs.getObjnameByIdx(i));
-    std::sort(ids.begin(), ids.end());
-    for (const auto& id : ids) records.push_back(read_run_in(file, id));
-    return records;
+    return read_all_in(image.file());
   });
 }
 

@@ -10,6 +10,7 @@
 // serialised by a lock file; reads take no lock.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -72,6 +73,19 @@ class ResultsStore {
   /// now, creating its group when begin_run never ran. Throws abq::Error for a complete run (a
   /// complete result is never downgraded) and for a running one held by another live process.
   void fail_run(const std::string& run_id, const std::string& error);
+
+  /// Leaves a running run of this process incomplete for another process to resume: it stays
+  /// `running`, its owner attributes are removed (so any process on any host may take it over:
+  /// a requeued job may start on another node) and `interrupted` = `note` says why. Used when a
+  /// job is preempted or reaches its time limit (its calibration checkpoints stay on disk).
+  /// Throws abq::Error when the run is not running or is held by another process.
+  void release_run(const std::string& run_id, const std::string& note);
+
+  /// Writes whole records as they are (status from RunRecord::status, every attribute, every
+  /// table), each replacing the run of its id, in one atomic rewrite (abq merge). `plan` receives
+  /// the store's current records, read under the writer lock, and returns the records to write;
+  /// when it throws, nothing is written.
+  void write_records(const std::function<std::vector<RunRecord>(const std::vector<RunRecord>& current)>& plan);
 
   /// Writes (or replaces) an extra table of a running run, e.g. per-example records written before
   /// finish_run. Throws abq::Error for a fixed table name or a run that is not running.

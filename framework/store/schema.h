@@ -4,7 +4,8 @@
 //
 //   /                      attrs: schema_version (int), created_by ("abq <version>")
 //   /runs/<run_id>/        attrs (all strings): status (running|complete|failed), error (when
-//                          failed), started, finished (ISO-8601 UTC), owner_host, owner_pid,
+//                          failed), interrupted (a running run left to be resumed), started,
+//                          finished (ISO-8601 UTC), owner_host, owner_pid,
 //                          owner_process_start (run_owner.h) and any caller keys (name,
 //                          experiment, config_yaml, config_hash, provenance ...)
 //       metrics            compound: metric, dataset, protocol (str), value, stderr (f64), n (i64)
@@ -37,6 +38,8 @@ inline constexpr const char* kStatusAttr = "status";
 inline constexpr const char* kErrorAttr = "error";
 inline constexpr const char* kStartedAttr = "started";
 inline constexpr const char* kFinishedAttr = "finished";
+// Set on a running run left for another process to resume (ResultsStore::release_run).
+inline constexpr const char* kInterruptedAttr = "interrupted";
 // Fixed tables under /runs/<run_id>/.
 inline constexpr const char* kMetricsTable = "metrics";
 inline constexpr const char* kSitesTable = "sites";
