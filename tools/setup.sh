@@ -37,6 +37,13 @@ case "$blas" in
   *) echo "setup: warning: libblas.so.3 -> ${blas:-none}; expected OpenBLAS (update-alternatives --config libblas.so.3-x86_64-linux-gnu)" >&2 ;;
 esac
 
+# abq report's plots (experiments/report/plots.py): matplotlib and h5py from PyPI.
+if ! python3 -c "import matplotlib, h5py" 2>/dev/null; then
+  echo "setup: installing matplotlib and h5py (pip)"
+  python3 -m pip install --quiet matplotlib h5py 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages matplotlib h5py
+fi
+
 if [ -x "$here/fetch_model.sh" ]; then
   "$here/fetch_model.sh"
 fi

@@ -19,6 +19,7 @@ int cmd_allocate(const Args& args);
 int cmd_sweep(const Args& args);
 int cmd_merge(const Args& args);
 int cmd_status(const Args& args);
+int cmd_report(const Args& args);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -33,6 +33,8 @@ const Subcommand kSubcommands[] = {
      abq::cli::cmd_config},
     {"validate", "check experiment files against the schema without running them", abq::cli::cmd_validate},
     {"show", "print a results store as a runs x metrics table", abq::cli::cmd_show},
+    {"report", "paper-style tables (LaTeX, Markdown, CSV, HTML) and plots from stored runs; --check gates",
+     abq::cli::cmd_report},
     {"describe", "list the registered components, or the options of one (e.g. `abq describe rtn`)",
      abq::cli::cmd_describe},
 };

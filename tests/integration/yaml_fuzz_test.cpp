@@ -64,6 +64,7 @@ std::vector<Seed> shipped_seeds() {
   for (const char* tree : {"experiments", "configs"}) {
     for (const auto& entry : fs::recursive_directory_iterator(kSource / tree)) {
       if (entry.path().extension() != ".yaml") continue;
+      if (entry.path().parent_path().filename() == "reports") continue;  // report specs: no experiment
       std::string text = read_text(entry.path());
       if (std::string(tree) == "configs") text = "name: fragment\nresults: out.h5\n" + text;
       seeds.push_back({fs::relative(entry.path(), kSource), text});
