@@ -48,6 +48,7 @@ struct Avx2Ops {
   }
 #endif
   // Nibble-table popcount per byte, then bytes summed per 32-bit lane.
+  static vi mullo(vi a, vi b) { return _mm256_mullo_epi32(a, b); }
   static vi popcnt(vi v) {
     const vi table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
                                       3, 3, 4);
@@ -113,6 +114,14 @@ struct Avx2Ops {
     for (int i = 0; i < V; ++i) t[i] = i / lanes_per_group;
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
   }
+  // Lookup of float(field) by the low 3 bits of each lane (VPERMPS ymm): fields of ≤ 2 bits.
+  static constexpr int kLutBits = 2;
+  static vf field_table(int width) {
+    alignas(32) float t[8];
+    for (int i = 0; i < 8; ++i) t[i] = static_cast<float>(i & ((1 << width) - 1));
+    return _mm256_load_ps(t);
+  }
+  static vf lut(vi idx, vf table) { return _mm256_permutevar8x32_ps(table, idx); }
   static vf gather_groups(const float* s, int count, vi idx) {
     return _mm256_permutevar8x32_ps(load_f_n(s, count), idx);
   }

@@ -3,6 +3,7 @@
 // OpenMP pool; fp16/bf16 outputs are rounded from the kernels' fp32 results (reference/half.h).
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -92,9 +93,16 @@ GemmJob weights_job(const abq_gemm_args& a) {
 // Activation forms of the three paths (cpu_job.h), filled for token rows [r0, r1).
 struct Prepared {
   std::vector<int8_t> bytes;
-  std::vector<int32_t> sums, zeros;
+  std::vector<int32_t> sums, zeros, adjusted;
   std::vector<float> perm[3], fsums;
 };
+
+// Sx − L·zx per group (wrapping int32: only read when the kernel's int32 bound holds, and then exact).
+void adjust(const GemmJob& j, int64_t m, Prepared& p) {
+  for (int64_t g = 0; g < j.groups; ++g)
+    p.adjusted[m * j.groups + g] = static_cast<int32_t>(
+        static_cast<uint32_t>(int64_t(p.sums[m * j.groups + g]) - j.group_len * int64_t(p.zeros[m])));
+}
 
 void prepare_int8(const abq_activations& x, const GemmJob& j, int64_t r0, int64_t r1, Prepared& p) {
   const auto* in = static_cast<const uint8_t*>(x.data);
@@ -110,6 +118,7 @@ void prepare_int8(const abq_activations& x, const GemmJob& j, int64_t r0, int64_
       p.sums[m * j.groups + g] = s;
     }
     p.zeros[m] = j.x_signed ? 0 : x.zeros[m] - (offset ? 128 : 0);
+    adjust(j, m, p);
   }
 }
 
@@ -128,6 +137,7 @@ void prepare_bitplane(const abq_activations& x, const GemmJob& j, int64_t r0, in
       p.sums[m * j.groups + g] = static_cast<int32_t>(s);
     }
     p.zeros[m] = j.x_signed ? 0 : x.zeros[m];
+    adjust(j, m, p);
   }
 }
 
@@ -186,6 +196,7 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   } else {
     prep.sums.resize(static_cast<size_t>(j.m * j.groups));
     prep.zeros.resize(static_cast<size_t>(j.m));
+    prep.adjusted.resize(static_cast<size_t>(j.m * j.groups));
     if (path == ABQ_PATH_INT8_UNPACK) prep.bytes.resize(static_cast<size_t>(j.m * j.k));
   }
   const int64_t lanes = isa->lanes;
@@ -198,6 +209,15 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   else if (path == ABQ_PATH_BITPLANE) j.x = x.data;
   j.x_sums = prep.sums.data();
   j.x_zeros = prep.zeros.data();
+  if (path != ABQ_PATH_WEIGHT_ONLY) {
+    // Zero-points beyond ±2^20 take the double fold (transpose_groups' int32 bound fails anyway).
+    for (int64_t m = 0; m < j.m; ++m) {
+      const int64_t z = x.fmt.is_signed ? 0 : int64_t(x.zeros[m]);
+      j.x_zero_max = std::max<int64_t>(j.x_zero_max, z < 0 ? -z : z);
+    }
+    j.x_zero_max = std::min<int64_t>(j.x_zero_max + 128, int64_t(1) << 40);
+    j.x_adjusted = prep.adjusted.data();
+  }
   j.x_fsums = prep.fsums.data();
   for (int s = 0; s < set.count; ++s) j.x_perm[s] = prep.perm[s].data();
   const size_t kernel_bytes = path == ABQ_PATH_INT8_UNPACK ? isa->int8_scratch_bytes(j)

@@ -55,6 +55,7 @@ struct Avx512Ops {
   static vi sll(vi v, int n) { return _mm512_sll_epi32(v, _mm_cvtsi32_si128(n)); }
   static vi dpbusd(vi acc, vi u, int32_t x4) { return _mm512_dpbusd_epi32(acc, u, _mm512_set1_epi32(x4)); }
   static vi dpbusd_wide(vi acc, vi u, int32_t x4) { return dpbusd(acc, u, x4); }
+  static vi mullo(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
   static vi popcnt(vi v) { return _mm512_popcnt_epi32(v); }
 
   static vf zero_f() { return _mm512_setzero_ps(); }
@@ -87,6 +88,15 @@ struct Avx512Ops {
     for (int i = 0; i < V; ++i) t[i] = i / lanes_per_group;
     return _mm512_load_si512(t);
   }
+  // Lookup of float(field) by the low 4 bits of each lane (VPERMPS).
+  static constexpr int kLutBits = 4;
+  static vf field_table(int width) {
+    const float m = static_cast<float>((1 << width) - 1);
+    alignas(64) float t[16];
+    for (int i = 0; i < 16; ++i) t[i] = static_cast<float>(i & static_cast<int>(m));
+    return _mm512_load_ps(t);
+  }
+  static vf lut(vi idx, vf table) { return _mm512_permutexvar_ps(idx, table); }
   static vf gather_groups(const float* s, int count, vi idx) { return _mm512_permutexvar_ps(idx, load_f_n(s, count)); }
 
   // I = D − zw·Sx − zx·Sw + L·zx·zw, exact in double, rounded once to float.

@@ -37,6 +37,7 @@ struct ScalarOps {
     return acc;
   }
   static vi dpbusd_wide(vi acc, vi u, int32_t x4) { return dpbusd(acc, u, x4); }
+  static vi mullo(vi a, vi b) { return as_i(as_u(a) * as_u(b)); }
   static vi popcnt(vi v) {
     uint32_t u = as_u(v), c = 0;
     for (; u != 0; u &= u - 1) ++c;
@@ -65,6 +66,9 @@ struct ScalarOps {
   static vi cvtt(vf v) { return static_cast<int32_t>(v); }
   static uint32_t bitmask(vi v, int b) { return (as_u(v) >> b) & 1u; }
   static void store_bytes(uint8_t* p, vi v) { *p = static_cast<uint8_t>(as_u(v) & 0xffu); }
+  static constexpr int kLutBits = 0;  // no table: mask and convert
+  static vf field_table(int) { return 0.0f; }
+  static vf lut(vi, vf) { return 0.0f; }
   static vi group_index(int) { return 0; }
   static vf gather_groups(const float* s, int count, vi) { return count > 0 ? *s : 0.0f; }
 

@@ -38,15 +38,31 @@ struct Kernels {
 
   // ---- shared by the integer paths --------------------------------------------------------------
 
-  // Scales and zero-points of the block's rows, group-major with one lane per row.
-  static void transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
+  // Scales and zero-points of the block's rows, group-major with one lane per row. Returns
+  // whether the zero-point fold may run in wrapping int32: exact when the true group sum fits,
+  // |I| ≤ L·max|x − zx|·max|w − zw| < 2^31 (codes are below 2^8 in magnitude, hence the + 256).
+  static bool transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
                                int32_t* zw_t) {
+    int64_t zmax = 0;
     for (int64_t g = 0; g < j.groups; ++g)
       for (int i = 0; i < V; ++i) {
         const int64_t r = n0 + (i < rows ? i : rows - 1);
         sw_t[g * V + i] = j.w_scales[r * j.groups + g];
-        zw_t[g * V + i] = j.w_zeros != nullptr ? j.w_zeros[r * j.groups + g] : signed_zero;
+        const int32_t z = j.w_zeros != nullptr ? j.w_zeros[r * j.groups + g] : signed_zero;
+        zw_t[g * V + i] = z;
+        zmax = z < 0 ? (-int64_t(z) > zmax ? -int64_t(z) : zmax) : (z > zmax ? z : zmax);
       }
+    return j.x_adjusted != nullptr &&
+           double(j.group_len) * double(j.x_zero_max + 256) * double(zmax + 256) < 2147483648.0;
+  }
+
+  // I = D − zw·Sx − zx·Sw + L·zx·zw for token m, group g: in int32 as D − zw·(Sx − L·zx) − zx·Sw
+  // when `narrow` (exact, see transpose_groups), else in double.
+  static vf group_sum(const GemmJob& j, bool narrow, vi d, vi sw, vi zw, int64_t m, int64_t g) {
+    if (narrow)
+      return O::cvt(O::sub_i(O::sub_i(d, O::mullo(zw, O::set1_i(j.x_adjusted[m * j.groups + g]))),
+                             O::mullo(sw, O::set1_i(j.x_zeros[m]))));
+    return O::fold(d, sw, j.x_sums[m * j.groups + g], j.x_zeros[m], zw, j.group_len);
   }
 
   static vf bias_lanes(const GemmJob& j, int64_t n0, int rows) {
@@ -77,28 +93,38 @@ struct Kernels {
   }
 
   template <int MB, bool kWide>
-  static void int8_tokens(const GemmJob& j, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                           const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint8_t*>(j.x);
     const int64_t quads = j.group_len / 4;
     vf acc[MB];
     for (int r = 0; r < MB; ++r) acc[r] = O::zero_f();
     for (int64_t g = 0; g < j.groups; ++g) {
-      vi d[MB];
-      for (int r = 0; r < MB; ++r) d[r] = O::zero_i();
-      for (int64_t q = g * quads; q < (g + 1) * quads; ++q) {
-        const vi wv = O::load_i(e + q * V);
-        for (int r = 0; r < MB; ++r) {
-          int32_t x4;
-          std::memcpy(&x4, x + (m0 + r) * j.k + 4 * q, 4);
-          d[r] = kWide ? O::dpbusd_wide(d[r], wv, x4) : O::dpbusd(d[r], wv, x4);
+      // NA independent sums per token (quads per group are a multiple of 16): hides the latency of
+      // the dot-product chain when few tokens share each weight load.
+      constexpr int NA = MB >= 4 ? 1 : (MB >= 2 ? 2 : 4);
+      vi dd[MB][NA];
+      for (int r = 0; r < MB; ++r)
+        for (int c = 0; c < NA; ++c) dd[r][c] = O::zero_i();
+      for (int64_t q = g * quads; q < (g + 1) * quads; q += NA)
+        for (int c = 0; c < NA; ++c) {
+          const vi wv = O::load_i(e + (q + c) * V);
+          for (int r = 0; r < MB; ++r) {
+            int32_t x4;
+            std::memcpy(&x4, x + (m0 + r) * j.k + 4 * (q + c), 4);
+            dd[r][c] = kWide ? O::dpbusd_wide(dd[r][c], wv, x4) : O::dpbusd(dd[r][c], wv, x4);
+          }
         }
+      vi d[MB];
+      for (int r = 0; r < MB; ++r) {
+        d[r] = dd[r][0];
+        for (int c = 1; c < NA; ++c) d[r] = O::add_i(d[r], dd[r][c]);
       }
       const vi sw = O::load_i(sw_sum + g * V), zw = O::load_i(zw_t + g * V);
       const vf scale = O::load_f(sw_t + g * V);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        const vf sum = O::fold(d[r], sw, j.x_sums[m * j.groups + g], j.x_zeros[m], zw, j.group_len);
+        const vf sum = group_sum(j, narrow, d[r], sw, zw, m, g);
         acc[r] = O::fma(scale, sum, acc[r]);
       }
     }
@@ -107,18 +133,18 @@ struct Kernels {
   }
 
   template <bool kWide>
-  static void int8_all_tokens(const GemmJob& j, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_all_tokens(const GemmJob& j, bool narrow, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                               const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     int64_t m0 = 0;
-    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 7: int8_tokens<7, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 6: int8_tokens<6, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 5: int8_tokens<5, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 4: int8_tokens<4, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 3: int8_tokens<3, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: int8_tokens<2, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: int8_tokens<1, kWide>(j, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 7: int8_tokens<7, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 6: int8_tokens<6, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 5: int8_tokens<5, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 4: int8_tokens<4, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: int8_tokens<3, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: int8_tokens<2, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: int8_tokens<1, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
@@ -130,7 +156,7 @@ struct Kernels {
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
     const int32_t sign_offset = j.w_signed ? (1 << (j.w_bits - 1)) : 0;
-    transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
+    const bool narrow = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
 
     const SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
     for (int s = 0; s < set.count; ++s) {
@@ -159,9 +185,9 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     if (j.w_bits == 8)
-      int8_all_tokens<true>(j, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<true>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     else
-      int8_all_tokens<false>(j, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<false>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
   }
 
   // ---- bitplane ---------------------------------------------------------------------------------
@@ -179,7 +205,7 @@ struct Kernels {
   }
 
   template <int MB>
-  static void bitplane_tokens(const GemmJob& j, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
+  static void bitplane_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
                               const float* sw_t, const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint32_t*>(j.x);
     const int64_t words = j.k / 32, group_words = j.group_len / 32;
@@ -206,7 +232,7 @@ struct Kernels {
       const vf scale = O::load_f(sw_t + g * V);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        acc[r] = O::fma(scale, O::fold(d[r], sw, j.x_sums[m * j.groups + g], j.x_zeros[m], zw, j.group_len), acc[r]);
+        acc[r] = O::fma(scale, group_sum(j, narrow, d[r], sw, zw, m, g), acc[r]);
       }
     }
     for (int r = 0; r < MB; ++r)
@@ -220,7 +246,7 @@ struct Kernels {
     int32_t* sw_sum = planes_t + j.w_bits * words * V;
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
-    transpose_groups(j, n0, rows, 0, sw_t, zw_t);
+    const bool narrow = transpose_groups(j, n0, rows, 0, sw_t, zw_t);
     for (int b = 0; b < j.w_bits; ++b)
       for (int64_t t = 0; t < words; ++t)
         O::store_i(planes_t + (b * words + t) * V, O::gather_rows(j.w + (b * j.n + n0) * words + t, words, rows));
@@ -236,11 +262,11 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     int64_t m0 = 0;
-    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 3: bitplane_tokens<3>(j, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: bitplane_tokens<2>(j, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: bitplane_tokens<1>(j, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: bitplane_tokens<3>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: bitplane_tokens<2>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: bitplane_tokens<1>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
@@ -256,7 +282,9 @@ struct Kernels {
     const bool top = j.w_signed && s == set.count - 1;
     const vi flip = O::set1_i(top ? static_cast<int32_t>(0x01010101u * ((0xFFu / ((1u << W) - 1u)) << (W - 1)))
                                   : 0);
+    constexpr int NA = MB >= 4 ? 1 : (MB >= 2 ? 2 : 4);
     const vi mask = O::set1_i((1 << W) - 1);
+    const vf table = O::field_table(W);
     const vf pow2 = O::set1_f(static_cast<float>(1 << set.shift[s]));
     const int lanes_per_group = V * P > j.group_len ? static_cast<int>(j.group_len / P) : V;
     const vi group_of_lane = O::group_index(lanes_per_group);
@@ -268,13 +296,24 @@ struct Kernels {
       const int64_t g0 = v * V * P / j.group_len;
       const vf lane_scale =
           O::mul(O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane), pow2);
-      vf a[MB];
-      for (int r = 0; r < MB; ++r) a[r] = O::zero_f();
+      __builtin_prefetch(row + v * V + 512 / W, 0, 0);
+      // NA independent sums per token: one FMA chain would wait out the FMA latency each step.
+      vf a[MB][NA];
+      for (int r = 0; r < MB; ++r)
+        for (int c = 0; c < NA; ++c) a[r][c] = O::zero_f();
       for (int e = 0; e < P; ++e) {
-        const vf f = O::cvt(O::and_(O::srl(words, 8 * (e % 4) + W * (e / 4)), mask));
-        for (int r = 0; r < MB; ++r) a[r] = O::fma(f, O::load_f(xp[r] + (v * P + e) * V), a[r]);
+        const int pos = 8 * (e % 4) + W * (e / 4);
+        const vi shifted = pos == 0 ? words : O::srl(words, pos);
+        // Fields of ≤ O::kLutBits bits: a table lookup on the low index bits of the lane replaces
+        // mask + convert (entries repeat every 2^W, so the neighbouring fields above are ignored).
+        const vf f = W <= O::kLutBits ? O::lut(shifted, table) : O::cvt(O::and_(shifted, mask));
+        for (int r = 0; r < MB; ++r) a[r][e % NA] = O::fma(f, O::load_f(xp[r] + (v * P + e) * V), a[r][e % NA]);
       }
-      for (int r = 0; r < MB; ++r) tot[r] = O::fma(a[r], lane_scale, tot[r]);
+      for (int r = 0; r < MB; ++r) {
+        vf sum = a[r][0];
+        for (int c = 1; c < NA; ++c) sum = O::add_f(sum, a[r][c]);
+        tot[r] = O::fma(sum, lane_scale, tot[r]);
+      }
     }
   }
 
@@ -306,15 +345,19 @@ struct Kernels {
 
   static void weight_only_rows(const GemmJob& j, int64_t n0, int64_t n1, float* out, int64_t ldo) {
     const SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
-    for (int64_t n = n0; n < n1; ++n) {
-      float* o = out + (n - n0);
-      int64_t m0 = 0;
-      for (; m0 + 4 <= j.m; m0 += 4) weight_only_tokens<4>(j, set, n, m0, o, ldo);
-      switch (j.m - m0) {
-        case 3: weight_only_tokens<3>(j, set, n, m0, o, ldo); break;
-        case 2: weight_only_tokens<2>(j, set, n, m0, o, ldo); break;
-        case 1: weight_only_tokens<1>(j, set, n, m0, o, ldo); break;
-        default: break;
+    // Tokens in chunks of 16, so their reordered activations stay in L2 while the rows pass.
+    for (int64_t mc = 0; mc < j.m; mc += 16) {
+      const int64_t me = min64(j.m, mc + 16);
+      for (int64_t n = n0; n < n1; ++n) {
+        float* o = out + (n - n0);
+        int64_t m0 = mc;
+        for (; m0 + 4 <= me; m0 += 4) weight_only_tokens<4>(j, set, n, m0, o, ldo);
+        switch (me - m0) {
+          case 3: weight_only_tokens<3>(j, set, n, m0, o, ldo); break;
+          case 2: weight_only_tokens<2>(j, set, n, m0, o, ldo); break;
+          case 1: weight_only_tokens<1>(j, set, n, m0, o, ldo); break;
+          default: break;
+        }
       }
     }
   }

@@ -160,6 +160,33 @@ TEST_F(CpuKernels, IntegerPathsMatchReferenceExactlyOnEveryIsa) {
   EXPECT_GE(checked, 2 * 672);  // 16 weight × 14 activation formats × 3 groups, both paths
 }
 
+// Zero-points far outside the code range make |I| exceed int32, so the kernels must take their
+// double fold; still exact against the reference while |z| < 2^20.
+TEST_F(CpuKernels, LargeZeroPointsStayExact) {
+  std::mt19937 rng(550);
+  int i = 0;
+  for (int group : {0, 64, 128})
+    for (int xsym : {0, 1}) {
+      ++i;
+      const Case c{3 + 14 * (i % 2), 21, 384, {4, 0, 0, group}, {8, 0, xsym}, ABQ_DTYPE_F32};
+      WeightCodes w = testing::random_weights(rng, c.n, c.k, c.wf);
+      ActCodes x = testing::random_acts(rng, c.m, c.k, c.xf);
+      for (auto& z : w.zeros) z = std::uniform_int_distribution<int>(-600000, 600000)(rng);
+      for (auto& z : x.zeros) z = std::uniform_int_distribution<int>(-9000, 9000)(rng);
+      const std::vector<float> ref = reference::gemm_reference(w, x, {});
+      for (abq_path path : {ABQ_PATH_BITPLANE, ABQ_PATH_INT8_UNPACK}) {
+        const Operands o = pack(c, path, w, x);
+        for (abq_cpu_isa isa : isas_) {
+          ASSERT_EQ(abq_cpu_force_isa(isa), ABQ_OK);
+          const std::vector<float> got = run(c, path, w, x, o, {});
+          for (size_t k = 0; k < ref.size(); ++k)
+            ASSERT_TRUE(same_bits(got[k], ref[k])) << abq_cpu_isa_name(isa) << " " << abq_path_name(path) << " "
+                                                   << name(c) << " at " << k << ": " << got[k] << " vs " << ref[k];
+        }
+      }
+    }
+}
+
 double normalised_mse(const std::vector<float>& got, const std::vector<float>& want) {
   double err = 0, norm = 0;
   for (size_t j = 0; j < want.size(); ++j) {
