@@ -71,6 +71,8 @@ struct Avx2Ops {
     else
       _mm256_maskstore_ps(p, first_n(n), v);
   }
+  static void store_f(float* p, vf v) { _mm256_storeu_ps(p, v); }
+  static vf sub_f(vf a, vf b) { return _mm256_sub_ps(a, b); }
   static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
   static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
   static vf add_f(vf a, vf b) { return _mm256_add_ps(a, b); }

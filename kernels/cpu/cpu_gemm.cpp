@@ -94,7 +94,7 @@ GemmJob weights_job(const abq_gemm_args& a) {
 struct Prepared {
   std::vector<int8_t> bytes;
   std::vector<int32_t> sums, zeros, adjusted;
-  std::vector<float> perm[3], fsums;
+  std::vector<float> perm[3], fsums, widened;
 };
 
 // Sx − L·zx per group (wrapping int32: only read when the kernel's int32 bound holds, and then exact).
@@ -164,6 +164,11 @@ void prepare_weight_only(const abq_activations& x, abq_dtype dtype, const GemmJo
   }
 }
 
+void widen(const abq_activations& x, abq_dtype dtype, const GemmJob& j, int64_t r0, int64_t r1, Prepared& p) {
+  if (dtype == ABQ_DTYPE_F32) return;
+  for (int64_t i = r0 * j.k; i < r1 * j.k; ++i) p.widened[i] = to_float(x.data, i, dtype);
+}
+
 void store_block(const float* src, int64_t m, int64_t rows, int64_t ld_src, void* y, int64_t n, int64_t n0, abq_dtype d) {
   auto* out = static_cast<uint16_t*>(y);
   for (int64_t r = 0; r < m; ++r)
@@ -187,7 +192,10 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   Prepared prep;
   const int threads = call_threads();
   const abq::kernels::tile::SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
-  if (path == ABQ_PATH_WEIGHT_ONLY) {
+  const bool wo_block = path == ABQ_PATH_WEIGHT_ONLY && j.m >= kWeightOnlyBlockTokens;
+  if (wo_block) {
+    if (args->out_dtype != ABQ_DTYPE_F32) prep.widened.resize(static_cast<size_t>(j.m * j.k));
+  } else if (path == ABQ_PATH_WEIGHT_ONLY) {
     prep.fsums.resize(static_cast<size_t>(j.m * j.groups));
     for (int s = 0; s < set.count; ++s) {
       j.x_perm_stride[s] = weight_only_x_stride(j.k, set.width[s], isa->lanes);
@@ -201,7 +209,7 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   }
   const int64_t lanes = isa->lanes;
   // Weight-only: rows in chunks of 8 lanes' worth; integer paths: one block of `lanes` channels.
-  const int64_t block = path == ABQ_PATH_WEIGHT_ONLY ? 8 : lanes;
+  const int64_t block = path == ABQ_PATH_WEIGHT_ONLY && !wo_block ? 8 : lanes;
   const int64_t blocks = (j.n + block - 1) / block;
   const bool f32 = args->out_dtype == ABQ_DTYPE_F32;
 
@@ -219,9 +227,12 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     j.x_adjusted = prep.adjusted.data();
   }
   j.x_fsums = prep.fsums.data();
+  if (wo_block)
+    j.x_f32 = args->out_dtype == ABQ_DTYPE_F32 ? static_cast<const float*>(x.data) : prep.widened.data();
   for (int s = 0; s < set.count; ++s) j.x_perm[s] = prep.perm[s].data();
   const size_t kernel_bytes = path == ABQ_PATH_INT8_UNPACK ? isa->int8_scratch_bytes(j)
                               : path == ABQ_PATH_BITPLANE  ? isa->bitplane_scratch_bytes(j)
+                              : wo_block                   ? isa->weight_only_scratch_bytes(j)
                                                            : 0;
   const size_t out_bytes = f32 ? 0 : static_cast<size_t>(j.m * block) * 4;
 
@@ -232,6 +243,7 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     const int64_t r0 = j.m * tid / nt, r1 = j.m * (tid + 1) / nt;
     if (path == ABQ_PATH_INT8_UNPACK) prepare_int8(x, j, r0, r1, prep);
     else if (path == ABQ_PATH_BITPLANE) prepare_bitplane(x, j, r0, r1, prep);
+    else if (wo_block) widen(x, args->out_dtype, j, r0, r1, prep);
     else prepare_weight_only(x, args->out_dtype, j, isa->lanes, r0, r1, prep);
     std::vector<uint64_t>& scratch = thread_scratch(kernel_bytes + out_bytes + 64);
     float* tmp = reinterpret_cast<float*>(reinterpret_cast<char*>(scratch.data()) + (kernel_bytes + 63) / 64 * 64);
@@ -243,6 +255,7 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
       const int64_t ldo = f32 ? j.n : block;
       if (path == ABQ_PATH_INT8_UNPACK) isa->int8_block(j, n0, scratch.data(), out, ldo);
       else if (path == ABQ_PATH_BITPLANE) isa->bitplane_block(j, n0, scratch.data(), out, ldo);
+      else if (wo_block) isa->weight_only_block(j, n0, scratch.data(), out, ldo);
       else isa->weight_only_rows(j, n0, n1, out, ldo);
       if (!f32) store_block(tmp, j.m, n1 - n0, block, args->y, j.n, n0, args->out_dtype);
     }

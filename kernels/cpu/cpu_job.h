@@ -36,6 +36,8 @@ struct GemmJob {
   const float* x_perm[3] = {nullptr, nullptr, nullptr};
   int64_t x_perm_stride[3] = {0, 0, 0};
   const float* x_fsums = nullptr;
+  // weight-only path with many tokens (weight_only_block): x as fp32 [M][K] in natural order.
+  const float* x_f32 = nullptr;
 
   const float* bias = nullptr;  // [N] or null
 };
@@ -50,11 +52,18 @@ struct IsaKernels {
   size_t (*bitplane_scratch_bytes)(const GemmJob&) = nullptr;
   void (*bitplane_block)(const GemmJob&, int64_t n0, void* scratch, float* out, int64_t ldo) = nullptr;
   void (*weight_only_rows)(const GemmJob&, int64_t n0, int64_t n1, float* out, int64_t ldo) = nullptr;
+  // Weight-only for M ≥ kWeightOnlyBlockTokens: channels n0 .. n0+lanes−1 like the integer kernels.
+  size_t (*weight_only_scratch_bytes)(const GemmJob&) = nullptr;
+  void (*weight_only_block)(const GemmJob&, int64_t n0, void* scratch, float* out, int64_t ldo) = nullptr;
   // Per-token activation quantizer over rows [r0, r1) of fp32 x [M][K]: writes codes as int8
   // containers (planes == false) or bit-planes [bits][M][K/32], scales and zeros (null if signed).
   void (*quantize_rows)(const float* x, int64_t m, int64_t k, int bits, int levels, bool is_signed, bool planes,
                         int64_t r0, int64_t r1, void* codes, float* scales, int32_t* zeros) = nullptr;
 };
+
+// From this many tokens on, the weight-only path dequantizes blocks of channels once and sweeps
+// all tokens over them (weight_only_block) instead of re-reading each row per token group.
+constexpr int64_t kWeightOnlyBlockTokens = 8;
 
 const IsaKernels& scalar_kernels();
 const IsaKernels& avx2_kernels();

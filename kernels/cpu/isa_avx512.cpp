@@ -66,6 +66,8 @@ struct Avx512Ops {
     return _mm512_maskz_loadu_ps(first_n(n), p);
   }
   static void store_f_n(float* p, vf v, int n) { _mm512_mask_storeu_ps(p, first_n(n), v); }
+  static void store_f(float* p, vf v) { _mm512_storeu_ps(p, v); }
+  static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }
   static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
   static vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
   static vf add_f(vf a, vf b) { return _mm512_add_ps(a, b); }

@@ -51,6 +51,8 @@ struct ScalarOps {
   static void store_f_n(float* p, vf v, int n) {
     if (n > 0) *p = v;
   }
+  static void store_f(float* p, vf v) { *p = v; }
+  static vf sub_f(vf a, vf b) { return a - b; }
   static vf fma(vf a, vf b, vf c) { return std::fma(a, b, c); }
   static vf mul(vf a, vf b) { return a * b; }
   static vf add_f(vf a, vf b) { return a + b; }

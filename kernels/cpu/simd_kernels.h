@@ -92,6 +92,21 @@ struct Kernels {
     }
   }
 
+  // The sliced codes of channels n0.. as one u8x4 word per (4 k, lane), all slices OR-ed together.
+  static void expand_codes(const GemmJob& j, int64_t n0, int rows, int32_t* e) {
+    const SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
+    for (int s = 0; s < set.count; ++s) {
+      const int64_t row_words = j.k * set.width[s] / 32;
+      const uint32_t* base = j.w + set.word_offset_per_nk32[s] * (j.n * j.k / 32) + n0 * row_words;
+      switch (set.width[s]) {
+        case 8: expand_slice<8>(base, row_words, rows, set.shift[s], s == 0, e); break;
+        case 4: expand_slice<4>(base, row_words, rows, set.shift[s], s == 0, e); break;
+        case 2: expand_slice<2>(base, row_words, rows, set.shift[s], s == 0, e); break;
+        default: expand_slice<1>(base, row_words, rows, set.shift[s], s == 0, e); break;
+      }
+    }
+  }
+
   template <int MB, bool kWide>
   static void int8_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                           const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
@@ -158,17 +173,7 @@ struct Kernels {
     const int32_t sign_offset = j.w_signed ? (1 << (j.w_bits - 1)) : 0;
     const bool narrow = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
 
-    const SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
-    for (int s = 0; s < set.count; ++s) {
-      const int64_t row_words = j.k * set.width[s] / 32;
-      const uint32_t* base = j.w + set.word_offset_per_nk32[s] * (j.n * j.k / 32) + n0 * row_words;
-      switch (set.width[s]) {
-        case 8: expand_slice<8>(base, row_words, rows, set.shift[s], s == 0, e); break;
-        case 4: expand_slice<4>(base, row_words, rows, set.shift[s], s == 0, e); break;
-        case 2: expand_slice<2>(base, row_words, rows, set.shift[s], s == 0, e); break;
-        default: expand_slice<1>(base, row_words, rows, set.shift[s], s == 0, e); break;
-      }
-    }
+    expand_codes(j, n0, rows, e);
     const int64_t quads = j.group_len / 4;
     const vi flip = O::set1_i(static_cast<int32_t>(0x01010101u * static_cast<uint32_t>(sign_offset)));
     for (int64_t g = 0; g < j.groups; ++g) {
@@ -343,6 +348,64 @@ struct Kernels {
     }
   }
 
+  // ---- weight_only for many tokens (lanes = output channels) -------------------------------------
+  // The block's weights are dequantized once to fp32, (w − zw)·sw with one lane per channel, then
+  // each token is an outer-product sweep: per k one weight vector times the broadcast x[m][k].
+
+  static size_t weight_only_scratch_bytes(const GemmJob& j) {
+    return static_cast<size_t>(j.k / 4 + j.k + 2 * j.groups) * V * 4;
+  }
+
+  template <int MB>
+  static void weight_only_block_tokens(const GemmJob& j, int64_t m0, const float* wf, vf bias, float* out, int64_t ldo,
+                                       int rows) {
+    vf acc[MB];
+    for (int r = 0; r < MB; ++r) acc[r] = O::zero_f();
+    const float* x = j.x_f32 + m0 * j.k;
+    for (int64_t k = 0; k < j.k; ++k) {
+      const vf w = O::load_f(wf + k * V);
+      for (int r = 0; r < MB; ++r) acc[r] = O::fma(w, O::set1_f(x[r * j.k + k]), acc[r]);
+    }
+    for (int r = 0; r < MB; ++r) O::store_f_n(out + (m0 + r) * ldo, O::add_f(acc[r], bias), rows);
+  }
+
+  static void weight_only_block(const GemmJob& j, int64_t n0, void* scratch, float* out, int64_t ldo) {
+    const int rows = block_rows(j, n0);
+    auto* e = static_cast<int32_t*>(scratch);
+    auto* wf = reinterpret_cast<float*>(e + (j.k / 4) * V);
+    float* sw_t = wf + j.k * V;
+    auto* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
+    const int32_t sign_offset = j.w_signed ? (1 << (j.w_bits - 1)) : 0;
+    transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
+    expand_codes(j, n0, rows, e);
+    const vi flip = O::set1_i(static_cast<int32_t>(0x01010101u * static_cast<uint32_t>(sign_offset)));
+    const vi byte = O::set1_i(0xff);
+    const int64_t quads = j.group_len / 4;
+    for (int64_t g = 0; g < j.groups; ++g) {
+      const vf scale = O::load_f(sw_t + g * V), zero = O::cvt(O::load_i(zw_t + g * V));
+      for (int64_t q = g * quads; q < (g + 1) * quads; ++q) {
+        const vi u = O::xor_(O::load_i(e + q * V), flip);
+        for (int b = 0; b < 4; ++b) {
+          const vf code = O::cvt(O::and_(O::srl(u, 8 * b), byte));
+          O::store_f(wf + (4 * q + b) * V, O::mul(O::sub_f(code, zero), scale));
+        }
+      }
+    }
+    const vf bias = bias_lanes(j, n0, rows);
+    int64_t m0 = 0;
+    for (; m0 + 8 <= j.m; m0 += 8) weight_only_block_tokens<8>(j, m0, wf, bias, out, ldo, rows);
+    switch (j.m - m0) {
+      case 7: weight_only_block_tokens<7>(j, m0, wf, bias, out, ldo, rows); break;
+      case 6: weight_only_block_tokens<6>(j, m0, wf, bias, out, ldo, rows); break;
+      case 5: weight_only_block_tokens<5>(j, m0, wf, bias, out, ldo, rows); break;
+      case 4: weight_only_block_tokens<4>(j, m0, wf, bias, out, ldo, rows); break;
+      case 3: weight_only_block_tokens<3>(j, m0, wf, bias, out, ldo, rows); break;
+      case 2: weight_only_block_tokens<2>(j, m0, wf, bias, out, ldo, rows); break;
+      case 1: weight_only_block_tokens<1>(j, m0, wf, bias, out, ldo, rows); break;
+      default: break;
+    }
+  }
+
   static void weight_only_rows(const GemmJob& j, int64_t n0, int64_t n1, float* out, int64_t ldo) {
     const SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
     // Tokens in chunks of 16, so their reordered activations stay in L2 while the rows pass.
@@ -439,6 +502,8 @@ struct Kernels {
     t.bitplane_scratch_bytes = &bitplane_scratch_bytes;
     t.bitplane_block = &bitplane_block;
     t.weight_only_rows = &weight_only_rows;
+    t.weight_only_scratch_bytes = &weight_only_scratch_bytes;
+    t.weight_only_block = &weight_only_block;
     t.quantize_rows = &quantize_rows;
     return t;
   }
