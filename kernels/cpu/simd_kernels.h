@@ -25,6 +25,13 @@ namespace kern {
 using abq::kernels::cpu::GemmJob;
 using abq::kernels::tile::SliceSet;
 
+// Software prefetch distance of the weight-only row stream, in 32-bit words (2 KiB): far enough
+// ahead to cross 4 KiB pages, where the hardware streamer stops.
+#ifndef ABQ_CPU_PREFETCH_WORDS
+#define ABQ_CPU_PREFETCH_WORDS 512
+#endif
+constexpr int64_t kPrefetchWords = ABQ_CPU_PREFETCH_WORDS;
+
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (hi < v ? hi : v); }
 inline float maxf(float a, float b) { return a < b ? b : a; }
@@ -301,7 +308,7 @@ struct Kernels {
       const int64_t g0 = v * V * P / j.group_len;
       const vf lane_scale =
           O::mul(O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane), pow2);
-      __builtin_prefetch(row + v * V + 512 / W, 0, 0);
+      __builtin_prefetch(row + v * V + kPrefetchWords, 0, 0);
       // NA independent sums per token: one FMA chain would wait out the FMA latency each step.
       vf a[MB][NA];
       for (int r = 0; r < MB; ++r)
