@@ -22,6 +22,8 @@
  *   ABQ_PATH_WEIGHT_ONLY  weights in the sliced layout, fp16/bf16 activations (bits = 16), fp32
  *                         accumulation on CUDA cores (a GEMV meant for decode, M ≤ 16).
  *
+ * The same contract over host pointers, with fp32 output, runs on the CPU: kernels/cpu/cpu_kernels.h.
+ *
  * Errors: every function returns an abq_status; abq_last_error() gives the message of the last
  * failure on the calling thread (what was expected, what was found).
  */
@@ -48,7 +50,9 @@ typedef enum {
   ABQ_PATH_WEIGHT_ONLY = 3
 } abq_path;
 
-typedef enum { ABQ_DTYPE_F16 = 0, ABQ_DTYPE_BF16 = 1 } abq_dtype;
+/* ABQ_DTYPE_F32 (fp32 output, fp32 weight-only activations and quantizer input) is served by the
+ * CPU backend only (kernels/cpu/cpu_kernels.h); the CUDA functions reject it. */
+typedef enum { ABQ_DTYPE_F16 = 0, ABQ_DTYPE_BF16 = 1, ABQ_DTYPE_F32 = 2 } abq_dtype;
 
 /* Weight format. bits ∈ 1..8 (storage bits); levels = 2^bits, or 5 with bits = 3 for W2*;
  * 0 means 2^bits. Signed formats need bits ≥ 2 and levels = 2^bits.

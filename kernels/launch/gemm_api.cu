@@ -40,6 +40,8 @@ extern "C" abq_status abq_gemm(const abq_gemm_args* args) {
   if ((path == ABQ_PATH_BITPLANE) != (w.layout == ABQ_PATH_BITPLANE))
     return fail(std::string("path ") + abq_path_name(path) + " cannot read weights packed in the " +
                 (w.layout == ABQ_PATH_BITPLANE ? "bitplane" : "sliced") + " layout; repack them or force a matching path");
+  if (args->out_dtype != ABQ_DTYPE_F16 && args->out_dtype != ABQ_DTYPE_BF16)
+    return fail("out_dtype must be f16 or bf16 on the device (f32 is served by abq_cpu_gemm)");
   if (x.fmt.bits == 16 && (x.scales != nullptr || x.zeros != nullptr))
     return fail("fp16/bf16 activations (bits=16) take no scales or zero-points");
   if (x.fmt.bits <= 8 && (x.zeros == nullptr) != (x.fmt.is_signed != 0))
@@ -77,6 +79,10 @@ extern "C" abq_status abq_quantize_activations(const void* x, abq_dtype x_dtype,
                                                void* stream) {
   if (layout != ABQ_PATH_BITPLANE && layout != ABQ_PATH_INT8_UNPACK) {
     set_last_error(std::string("quantize_activations: layout must be bitplane or int8_unpack, got ") + abq_path_name(layout));
+    return ABQ_ERR_INVALID;
+  }
+  if (x_dtype != ABQ_DTYPE_F16 && x_dtype != ABQ_DTYPE_BF16) {
+    set_last_error("quantize_activations: x_dtype must be f16 or bf16 on the device (f32 is served by abq_cpu_quantize_activations)");
     return ABQ_ERR_INVALID;
   }
   abq::kernels::gemm::ActQuantParams p;
