@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "framework/core/error.h"
 #include "framework/core/text_table.h"
@@ -47,6 +48,11 @@ MetricsTable metrics_table(const std::vector<store::RunRecord>& runs,
       else if (it->second != m.protocol) it->second = "(differs between runs: not comparable)";
     }
   std::vector<std::string> header = {"run", "id", "setting", "status"};
+  // Mixed-precision runs: the bits they spent and the loss their allocation predicted, beside
+  // the measured metrics (allocations/README.md).
+  bool allocated = false;
+  for (const auto& r : runs) allocated = allocated || !run_attribute(r, "predicted_loss").empty();
+  if (allocated) header.insert(header.end(), {"bits/param", "predicted_loss"});
   header.insert(header.end(), out.columns.begin(), out.columns.end());
   TextTable table(header);
   auto value_of = [](const store::RunRecord& r, const std::string& col, double& value) {  // the last one listed
@@ -83,6 +89,12 @@ MetricsTable metrics_table(const std::vector<store::RunRecord>& runs,
       row = {cat(group, " (", members.size(), " seeds)"), first.run_id + (members.size() > 1 ? "+" : ""),
              run_attribute(first, "setting"),
              complete == int(members.size()) ? std::string("complete") : cat(complete, "/", members.size(), " complete")};
+    }
+    if (allocated) {
+      const std::string bits = run_attribute(first, "avg_weight_bits_with_scales");
+      const std::string predicted = run_attribute(first, "predicted_loss");
+      row.push_back(bits.empty() ? "-" : format_number(std::strtod(bits.c_str(), nullptr), 4));
+      row.push_back(predicted.empty() ? "-" : predicted);
     }
     for (const auto& col : out.columns) {
       std::vector<double> values;

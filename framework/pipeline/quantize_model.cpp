@@ -64,10 +64,8 @@ methods::SitePlan plan_sites(model::LlamaModel& m, const QuantPlanSpec& plan, co
   const methods::DefaultSpecs defaults{plan.weights, plan.activations, plan.kv};
   std::unique_ptr<calib::CalibrationSensitivity> sensitivity;
   if (!calibration.empty()) sensitivity = std::make_unique<calib::CalibrationSensitivity>(m, calibration);
-  methods::AllocationContext context{sites, defaults, m, calibration, sensitivity.get()};
-  context.model_digest = weights_digest;
-  context.cache_dir = cache_root();
-  context.record = record;
+  const methods::AllocationContext context{sites,          defaults,     m,  calibration, sensitivity.get(),
+                                           weights_digest, cache_root(), {}, record};
   auto allocation = methods::make_allocation(plan.allocation.type, plan.allocation.options);
   methods::SitePlan out = allocation->allocate(context);
   for (const auto& site : sites)

@@ -41,10 +41,7 @@ class Mixed : public ::testing::Test {
   void TearDown() override { fs::remove_all(cache); }
 
   SitePlan run(const std::string& yaml, AllocationRecord& record, const std::string& digest = "digest-a") {
-    AllocationContext c{sites, defaults, model, calibration, &service};
-    c.model_digest = digest;
-    c.cache_dir = cache.string();
-    c.record = &record;
+    const AllocationContext c{sites, defaults, model, calibration, &service, digest, cache.string(), {}, &record};
     return make_allocation("mixed", YAML::Load(yaml))->allocate(c);
   }
   static double row_score(const AllocationRecord& r, const std::string& group, const std::string& candidate) {
@@ -161,10 +158,7 @@ TEST_F(Mixed, ASecondBudgetReadsTheCacheAndEverythingElseIsInTheKey) {
   calibration.pop_back();  // other calibration windows
   AllocationRecord other_data;
   calib::CalibrationSensitivity fewer(model, calibration);
-  AllocationContext c{sites, defaults, model, calibration, &fewer};
-  c.model_digest = "digest-a";
-  c.cache_dir = cache.string();
-  c.record = &other_data;
+  const AllocationContext c{sites, defaults, model, calibration, &fewer, "digest-a", cache.string(), {}, &other_data};
   make_allocation("mixed", YAML::Load(kHessian3))->allocate(c);
   EXPECT_EQ(other_data.attributes.at("sensitivity_from_cache"), "false");
 }
@@ -183,9 +177,9 @@ TEST_F(Mixed, TheHandHeuristicGivesFirstLastAndDownProjMoreBitsWithinTheSameBudg
   // Tiny model with 4 blocks: blocks 0 and 3 and every down_proj are protected (score x16).
   model = model::make_random_model(test::tiny_llama_config(4, 2), 3);
   sites = allocation_sites(model::resolve_config(test::tiny_llama_config(4, 2)));
-  AllocationContext c{sites, defaults, model, {}, nullptr};  // data-free: no calibration needed
+  const std::vector<torch::Tensor> none;  // data-free: no calibration needed
   AllocationRecord r;
-  c.record = &r;
+  const AllocationContext c{sites, defaults, model, none, nullptr, "", "", {}, &r};
   const auto plan = make_allocation("mixed", YAML::Load("{measure: heuristic, ties: none, budget: {avg_bits: 3.2}, "
                                                         "candidates: [{bits: 2}, {bits: 3}, {bits: 4}]}"))
                         ->allocate(c);

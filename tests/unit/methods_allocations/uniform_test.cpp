@@ -27,7 +27,7 @@ TEST(UniformAllocation, EverySiteGetsTheDefaultSpecOfItsRole) {
   const auto sites = allocation_sites(model.config());
   const auto defaults = w4_a8_kv16();
   const std::vector<torch::Tensor> no_calibration;
-  const AllocationContext context{sites, defaults, model, no_calibration, nullptr};
+  const AllocationContext context{sites, defaults, model, no_calibration, nullptr, "", "", {}, nullptr};
   const auto allocation = make_allocation("uniform", YAML::Node(YAML::NodeType::Map));
   EXPECT_EQ(allocation->name(), "uniform");
   const SitePlan plan = allocation->allocate(context);
@@ -58,7 +58,7 @@ TEST(AllocationContext, SensitivityIsRequiredByNameWhenThereIsNoCalibration) {
   const auto sites = allocation_sites(model.config());
   const DefaultSpecs defaults;
   const std::vector<torch::Tensor> none;
-  const AllocationContext context{sites, defaults, model, none, nullptr};
+  const AllocationContext context{sites, defaults, model, none, nullptr, "", "", {}, nullptr};
   try {
     context.require_sensitivity("hessian_ilp");
     FAIL() << "expected an error";
