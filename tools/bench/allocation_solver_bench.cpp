@@ -67,13 +67,24 @@ int main(int argc, char** argv) {
     const double t_dp = seconds([&] { dp = solve_knapsack_dp(in.problem, budget); });
     const double t_greedy = seconds([&] { greedy = solve_greedy(in.problem, budget); });
     std::printf("%s, budget 3.0 bits/param:\n", in.name.c_str());
+    std::fflush(stdout);
     std::printf("  dp      %8.3f s  %.5f bits  objective 1\n", t_dp, dp.cost / in.parameters);
     std::printf("  greedy  %8.3f s  %.5f bits  objective %.6f x dp\n", t_greedy, greedy.cost / in.parameters,
                 greedy.score / dp.score);
     if (ilp) {
-      const double t_ilp = seconds([&] { exact = solve_ilp(in.problem, {budget}, 120); });
-      std::printf("  ilp     %8.3f s  %.5f bits  objective %.6f x dp\n", t_ilp, exact.cost / in.parameters,
-                  exact.score / dp.score);
+      std::string failure;
+      const double t_ilp = seconds([&] {
+        try {
+          exact = solve_ilp(in.problem, {budget}, 60);
+        } catch (const abq::Error& e) {
+          failure = e.what();
+        }
+      });
+      if (failure.empty())
+        std::printf("  ilp     %8.3f s  %.5f bits  objective %.6f x dp\n", t_ilp, exact.cost / in.parameters,
+                    exact.score / dp.score);
+      else
+        std::printf("  ilp     %8.3f s  %s\n", t_ilp, failure.c_str());
     }
   }
   return 0;

@@ -65,7 +65,8 @@ std::vector<int> pareto_options(const std::vector<ChoiceOption>& options);
 /// Costs above each group's cheapest option are counted in units: their greatest common divisor
 /// when costs are integers and the slack spans few enough of them for a 2^24-entry table (then the answer is
 /// the exact optimum), otherwise (slack) / `resolution`, rounded up so the budget is never
-/// exceeded; the slack that rounding leaves is then spent by greedy upgrades.
+/// exceeded; the slack that rounding leaves is then spent by greedy upgrades, and (coarse units
+/// only) the greedy baseline's answer is taken when it is better.
 ChoiceSolution solve_knapsack_dp(const ChoiceProblem& problem, double budget, int64_t resolution = int64_t(1) << 16);
 
 /// Integer program through GLPK (binary x per option, one per group, both budgets as rows).

@@ -101,6 +101,12 @@ ChoiceSolution solve_knapsack_dp(const ChoiceProblem& problem, double budget, in
   // Rounding up makes an overshoot impossible in exact arithmetic; in floating point the totals
   // may still land an ulp above the budget, and the budget is a hard limit.
   if (solution.cost > budget && resolution > 1) return solve_knapsack_dp(problem, budget - (solution.cost - budget) - unit, resolution);
+  // With coarse units (not exact) the DP can land a hair behind the greedy path on smooth tables;
+  // the better of the two is kept, so the result is never worse than the baseline.
+  if (unit != double(exact_unit)) {
+    ChoiceSolution greedy = solve_greedy(problem, budget);
+    if (greedy.score < solution.score) return greedy;
+  }
   return solution;
 }
 
