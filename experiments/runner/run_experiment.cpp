@@ -317,6 +317,7 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
   RunSummary summary;
   summary.results_path = options.results_path.empty() ? specs.front().results : options.results_path;
   store::ResultsStore results(summary.results_path);
+  results.set_sole_writer(options.sole_writer);
   for (size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     auto status = results.status(spec.run_id);
