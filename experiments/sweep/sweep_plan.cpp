@@ -132,6 +132,8 @@ std::vector<std::string> task_command(const SweepPlan& plan, const std::string& 
                                std::string("--threads"), std::to_string(threads)})
     argv.push_back(a);
   argv.push_back("--sole-writer");  // the task file is this run's alone
+  argv.push_back("--stage-cache");
+  argv.push_back(plan.folder + "/cache");
   if (requeue) {
     argv.push_back("--stop-on");
     argv.push_back("USR1");
