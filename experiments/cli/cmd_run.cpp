@@ -50,6 +50,12 @@ int cmd_run(const Args& args) {
       ("stop-on", po::value(&stop_on), "on this signal (USR1, USR2, TERM, INT, HUP) stop after the current calibration "
                                        "block (or before the next stage) and leave the run incomplete, to be resumed from "
                                        "its checkpoint by the next abq run")
+      ("stage-cache", po::value(&run.stage_cache), "directory of cached stage results shared between runs "
+                                                   "(calibration windows), content-addressed; `abq sweep` gives its "
+                                                   "tasks RESULTS.sweep/cache")
+      ("sole-writer", po::bool_switch(&run.sole_writer), "this process is the only one that runs these runs in the "
+                                                          "results file (a sweep's task): a run left `running` on another "
+                                                          "host is resumed here instead of refused")
       ("requeue", po::bool_switch(&requeue), "with --stop-on: then requeue the Slurm job this process runs in (scontrol requeue)")
       ("quiet,q", po::bool_switch(), "no progress output");
   po::variables_map values;

@@ -18,7 +18,8 @@ const config::OptionSet<ClusterOptions>& cluster_options() {
                  Schema::string().optional().doc("slurm: time limit per task, as sbatch --time (\"60\", \"2:00:00\"; \"\": the "
                                       "partition's)"))
           .field("cpus", &ClusterOptions::cpus,
-                 Schema::integer().range(1, 4096).doc("CPU cores per run (slurm: --cpus-per-task; both: its threads)"))
+                 Schema::integer().range(0, 4096).doc("CPU cores per run: its threads, and slurm's --cpus-per-task (0: "
+                                                      "local: the cores shared among the workers; slurm: 1)"))
           .field("gpus", &ClusterOptions::gpus,
                  Schema::integer().range(1, 64).doc("slurm: GPUs per task of the runs on cuda (--gpus)"))
           .field("mem", &ClusterOptions::mem, Schema::string().optional().doc("slurm: memory per task as sbatch --mem (\"8G\"; "

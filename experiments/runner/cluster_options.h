@@ -19,7 +19,7 @@ struct ClusterOptions {
   int64_t jobs = 1;               // local: worker processes at a time
   std::string partition;          // slurm: --partition ("" = the cluster's default)
   std::string time;               // slurm: --time, e.g. "60" (minutes) or "2:00:00" ("" = the partition's)
-  int64_t cpus = 1;               // slurm: --cpus-per-task; both: the threads of each run
+  int64_t cpus = 0;               // threads of each run and slurm's --cpus-per-task (0: local cores / jobs; slurm 1)
   int64_t gpus = 1;               // slurm: --gpus per task of runs on cuda
   std::string mem;                // slurm: --mem, e.g. "8G" ("" = the partition's default)
   std::string account;            // slurm: --account ("" = the user's default)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 #include <set>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "experiments/runner/experiment_checks.h"
 #include "experiments/runner/load_experiment.h"
 #include "experiments/runner/results_table.h"
+#include "experiments/runner/stage_cache.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
@@ -64,6 +66,27 @@ class StageTimer {
   std::string stage_;
   std::chrono::steady_clock::time_point start_;
 };
+
+// The calibration windows of a run, from the stage cache when a run of the same data, tokenizer
+// and sampling drew them before (stage_cache.h); `hit` says which.
+std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const pipeline::LoadedModel& loaded,
+                                               const std::string& data_sha256, const StageCache& cache, bool& hit) {
+  const auto& c = spec.calibration;
+  const std::string key = cache_key({"calibration_windows v1", data_sha256, c.source, loaded.tokenizer_sha256,
+                                     std::to_string(c.samples), std::to_string(c.seqlen), std::to_string(c.seed)});
+  std::optional<std::vector<std::vector<int64_t>>> drawn;
+  if (auto bytes = cache.get("calibration_windows", key)) drawn = decode_windows(*bytes);
+  hit = drawn.has_value();
+  if (!hit) {
+    drawn = pipeline::draw_calibration_windows(c.source, spec.resolve_path(c.data), *loaded.tokenizer, c.samples,
+                                               c.seqlen, c.seed);
+    cache.put("calibration_windows", key, encode_windows(*drawn));
+  }
+  std::vector<torch::Tensor> windows;
+  for (const auto& w : *drawn)
+    windows.push_back(torch::tensor(w, torch::kInt64).unsqueeze(0).to(loaded.model->device()));  // (1, T)
+  return windows;
+}
 
 std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
   auto attrs = store::host_provenance();
@@ -214,7 +237,8 @@ std::string checkpoint_dir(const ExperimentSpec& spec, const std::string& result
   return run_checkpoints(spec, results_path) + "/model-" + model_sha256.substr(0, 16);
 }
 
-store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& results_path, store::RunRecord record) {
+store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& results_path, const StageCache& cache,
+                             store::RunRecord record) {
   torch::manual_seed(spec.seed);
   LoadedModel loaded;
   {
@@ -231,8 +255,11 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   std::vector<torch::Tensor> calibration;
   if (!spec.calibration.data.empty()) {
     StageTimer t(record, "calibration_data");
-    calibration = calibration_windows(spec, *loaded.tokenizer, model.device());
-    record.attributes["calibration_data_sha256"] = sha256_file(spec.resolve_path(spec.calibration.data));
+    const std::string data_sha256 = sha256_file(spec.resolve_path(spec.calibration.data));
+    bool hit = false;
+    calibration = calibration_windows(spec, loaded, data_sha256, cache, hit);
+    record.attributes["calibration_data_sha256"] = data_sha256;
+    if (cache.enabled()) record.attributes["calibration_windows_cache"] = hit ? "hit" : "miss";
     record.attributes["calibration_source"] = spec.calibration.source;
   }
   bool prefix_reuse = true;
@@ -344,6 +371,8 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
   RunSummary summary;
   summary.results_path = options.results_path.empty() ? specs.front().results : options.results_path;
   store::ResultsStore results(summary.results_path);
+  results.set_sole_writer(options.sole_writer);
+  const StageCache cache(options.stage_cache);
   for (size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     auto status = results.status(spec.run_id);
@@ -360,7 +389,7 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
     results.begin_run(spec.run_id, record.attributes);
     try {
       pipeline::stop_if_requested("before it started");
-      record = execute_run(spec, summary.results_path, record);
+      record = execute_run(spec, summary.results_path, cache, record);
       results.finish_run(record);
       std::error_code ignored;
       std::filesystem::remove_all(run_checkpoints(spec, summary.results_path), ignored);

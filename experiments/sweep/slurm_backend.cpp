@@ -1,5 +1,6 @@
 #include "experiments/sweep/slurm_backend.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -28,7 +29,7 @@ std::string resource_lines(const runner::ClusterOptions& c, ResourceClass resour
   s << "#SBATCH --requeue\n";
   s << "#SBATCH --signal=B:USR1@" << c.signal_seconds << "\n";
   s << "#SBATCH --open-mode=append\n";
-  if (c.cpus > 0) s << "#SBATCH --cpus-per-task=" << c.cpus << "\n";
+  s << "#SBATCH --cpus-per-task=" << std::max<int64_t>(1, c.cpus) << "\n";
   if (resources == ResourceClass::gpu) s << "#SBATCH --gpus=" << c.gpus << "\n";
   if (!c.time.empty()) s << "#SBATCH --time=" << c.time << "\n";
   if (!c.partition.empty()) s << "#SBATCH --partition=" << c.partition << "\n";
@@ -68,7 +69,7 @@ std::string array_script(const SweepPlan& plan, ResourceClass resources, const s
   s << "\n#SBATCH --output=" << plan.folder << "/logs/%A_%a.out\n" << resource_lines(plan.cluster, resources);
   // The script execs abq, so the batch shell that receives USR1 (--signal=B:) is abq itself.
   const std::string command =
-      script_command(plan, task_command(plan, kRunIdWord, kTaskStoreWord, int(plan.cluster.cpus), true));
+      script_command(plan, task_command(plan, kRunIdWord, kTaskStoreWord, int(std::max<int64_t>(1, plan.cluster.cpus)), true));
   s << "set -euo pipefail\n"
     << "OFFSET=" << offset << "\n"
     << "run_id=$(sed -n \"$((SLURM_ARRAY_TASK_ID + OFFSET + 1))p\" " << shell_quote(runs_file) << " | cut -f1)\n"

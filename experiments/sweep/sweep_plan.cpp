@@ -131,6 +131,9 @@ std::vector<std::string> task_command(const SweepPlan& plan, const std::string& 
   for (const std::string& a : {std::string("--run-id"), run_id, std::string("--results"), task_store,
                                std::string("--threads"), std::to_string(threads)})
     argv.push_back(a);
+  argv.push_back("--sole-writer");  // the task file is this run's alone
+  argv.push_back("--stage-cache");
+  argv.push_back(plan.folder + "/cache");
   if (requeue) {
     argv.push_back("--stop-on");
     argv.push_back("USR1");

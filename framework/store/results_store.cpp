@@ -180,7 +180,8 @@ std::string started_of(const std::map<std::string, std::string>& attributes) {
 
 // A running run may be taken over (begin_run) or marked failed by another process only when its
 // owner is dead; `action` says what was refused.
-void refuse_if_held_by_another_process(const H5::Group& run, const std::string& run_id, const std::string& action) {
+void refuse_if_held_by_another_process(const H5::Group& run, const std::string& run_id, const std::string& action,
+                                       bool other_hosts_are_dead = false) {
   std::map<std::string, std::string> attributes;
   auto owner = recorded_owner(run, &attributes);
   if (!owner) return;  // begun before owners were recorded: nothing can be checked
@@ -190,7 +191,7 @@ void refuse_if_held_by_another_process(const H5::Group& run, const std::string& 
                     action, ". Wait for it to finish (abq run skips a complete run), or stop that process ",
                     "and run again to resume it"));
   }
-  if (owner->second == OwnerState::other_host) {
+  if (owner->second == OwnerState::other_host && !other_hosts_are_dead) {
     throw Error(cat("run '", run_id, "' is running in ", who, ", and from host '", this_process_owner().host,
                     "' abq cannot tell whether that process is alive, so the run is not ", action,
                     ". Run again on host ", owner->first.host, " (where a dead owner's run is resumed), ",
@@ -356,7 +357,8 @@ void ResultsStore::begin_run(const std::string& run_id, const std::map<std::stri
                         "(skip it, or change the config so that it gets a new run id)"));
       }
       H5::Group runs = runs_group(file);
-      if (previous == RunStatus::running) refuse_if_held_by_another_process(runs.openGroup(run_id), run_id, "taken over");
+      if (previous == RunStatus::running)
+        refuse_if_held_by_another_process(runs.openGroup(run_id), run_id, "taken over", sole_writer_);
       if (previous) runs.unlink(run_id);  // incomplete: start over with a fresh group
       H5::Group run = runs.createGroup(run_id);
       write_caller_attributes(run, attributes);

@@ -52,6 +52,12 @@ class ResultsStore {
   const std::string& file_path() const { return file_; }
   /// How long a writer waits for another process's write to finish (default 60 s).
   void set_lock_timeout(double seconds) { lock_timeout_seconds_ = seconds; }
+  /// For a caller that is the only process ever running its runs in this store (a sweep's task
+  /// writing its own task file: the scheduler runs one instance of it at a time): begin_run takes
+  /// over a `running` run begun on another host, whose liveness cannot be checked from here (a
+  /// task killed on one node and restarted on another). A run held by a live process on this host
+  /// is still refused.
+  void set_sole_writer(bool sole) { sole_writer_ = sole; }
 
   /// nullopt when the store has no run `run_id`.
   std::optional<RunStatus> status(const std::string& run_id) const;
@@ -102,6 +108,7 @@ class ResultsStore {
   std::string file_;
   std::string lock_path_;
   double lock_timeout_seconds_ = 60;
+  bool sole_writer_ = false;
 };
 
 }  // namespace abq::store

@@ -78,6 +78,11 @@ TEST(Sweep, LocalWorkersStoreWhatOneProcessStoresAndAResubmissionDoesNothing) {
   ASSERT_EQ(expected.size(), 4u);
   EXPECT_EQ(results_of(results), expected);
   for (const auto& [id, fingerprint] : expected) EXPECT_TRUE(fs::exists(results + ".sweep/tasks/" + id + ".h5")) << id;
+  // The runs share one calibration data set: drawn once, read from the stage cache by the others.
+  int hits = 0;
+  for (const auto& r : store::ResultsStore(results, store::OpenMode::existing).read_all())
+    hits += r.attributes.count("calibration_windows_cache") && r.attributes.at("calibration_windows_cache") == "hit";
+  EXPECT_GE(hits, 2);
 
   const std::string bytes = read_text(results);
   const Result again = run_abq("sweep " + kFixtures + "tiny_sweep.yaml --jobs 2 --results " + results);

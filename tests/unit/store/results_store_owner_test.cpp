@@ -124,6 +124,11 @@ TEST(ResultsStoreOwner, ARunOnAnotherHostIsNotTakenOver) {
                 .find("run 'r' is running in process 1 on host elsewhere, and from host '" +
                       this_process_owner().host + "' abq cannot tell whether that process is alive"),
             std::string::npos);
+  // A sole writer (a sweep's task restarted on another node) takes it over; the record starts afresh.
+  ResultsStore sole(path);
+  sole.set_sole_writer(true);
+  sole.begin_run("r", {});
+  EXPECT_EQ(sole.read_run("r").attributes.at("owner_host"), this_process_owner().host);
 }
 
 TEST(ResultsStoreOwner, ThisProcessIsRecognised) {
