@@ -313,6 +313,9 @@ struct Kernels {
       vf a[MB][NA];
       for (int r = 0; r < MB; ++r)
         for (int c = 0; c < NA; ++c) a[r][c] = O::zero_f();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 32
+#endif
       for (int e = 0; e < P; ++e) {
         const int pos = 8 * (e % 4) + W * (e / 4);
         const vi shifted = pos == 0 ? words : O::srl(words, pos);
