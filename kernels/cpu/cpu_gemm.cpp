@@ -190,7 +190,6 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   GemmJob j = weights_job(*args);
   const abq_activations& x = *args->x;
   Prepared prep;
-  const int threads = call_threads();
   const abq::kernels::tile::SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
   const bool wo_block = path == ABQ_PATH_WEIGHT_ONLY && j.m >= kWeightOnlyBlockTokens;
   if (wo_block) {
@@ -211,6 +210,11 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   // Weight-only: rows in chunks of 8 lanes' worth; integer paths: one block of `lanes` channels.
   const int64_t block = path == ABQ_PATH_WEIGHT_ONLY && !wo_block ? 8 : lanes;
   const int64_t blocks = (j.n + block - 1) / block;
+  // No more threads than blocks, and at least 2^18 multiply-adds each: below that a fork-join
+  // costs more than it saves (and on a busy machine every wake-up waits for the scheduler).
+  const double macs = double(j.m) * double(j.n) * double(j.k);
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>({int64_t(call_threads()), blocks, static_cast<int64_t>(macs / double(1 << 18))})));
   const bool f32 = args->out_dtype == ABQ_DTYPE_F32;
 
   if (path == ABQ_PATH_INT8_UNPACK) j.x = prep.bytes.data();
