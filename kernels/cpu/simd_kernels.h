@@ -332,12 +332,59 @@ struct Kernels {
     }
   }
 
+  // 3-bit codes (W3, W2*: a 2-bit slice plus a 1-bit slice) in one pass over the 2-bit lanes: lane i
+  // of vector v holds 2-bit word T = v·V + i (k = 16T + e, field at 8(e%4) + 2(e/4)); the same k sit
+  // in 1-bit word T/2 at bit 8(e%4) + 4(T%2) + e/4. Spreading the 1-bit words so lane i holds word
+  // T/2 >> 4(T%2), shifted up by 2, puts the top bit of field e at bit 2 after a shift by
+  // 8(e%4) + e/4; a bit select then forms the 3-bit table index.
+  template <int MB>
+  static void weight_only_three(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, vf* tot) {
+    constexpr int P = 16;
+    constexpr int NA = MB >= 4 ? 1 : (MB >= 2 ? 2 : 4);
+    const int64_t words2 = j.k / 16, words1 = j.k / 32, vectors = (words2 + V - 1) / V;
+    const uint32_t* row2 = j.w + set.word_offset_per_nk32[0] * (j.n * j.k / 32) + n * words2;
+    const uint32_t* row1 = j.w + set.word_offset_per_nk32[1] * (j.n * j.k / 32) + n * words1;
+    const vi flip = O::set1_i(j.w_signed ? -1 : 0), top = O::set1_i(4);
+    const vf table = O::field_table(3);
+    const int lanes_per_group = V * P > j.group_len ? static_cast<int>(j.group_len / P) : V;
+    const vi group_of_lane = O::group_index(lanes_per_group);
+    const float* scales = j.w_scales + n * j.groups;
+    const float* xp[MB];
+    for (int r = 0; r < MB; ++r) xp[r] = j.x_perm[0] + (m0 + r) * j.x_perm_stride[0];
+    for (int64_t v = 0; v < vectors; ++v) {
+      const vi a = O::load_i_n(row2 + v * V, static_cast<int>(min64(V, words2 - v * V)));
+      __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, 0);
+      const vi b = O::sll(O::spread_pairs(O::xor_(O::load_i_n(row1 + v * V / 2, static_cast<int>(min64((V + 1) / 2, words1 - v * V / 2))), flip), v), 2);
+      const int64_t g0 = v * V * P / j.group_len;
+      const vf lane_scale = O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
+      vf acc[MB][NA];
+      for (int r = 0; r < MB; ++r)
+        for (int c = 0; c < NA; ++c) acc[r][c] = O::zero_f();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
+      for (int e = 0; e < P; ++e) {
+        const int pos2 = 8 * (e % 4) + 2 * (e / 4), pos1 = 8 * (e % 4) + e / 4;
+        const vi idx = O::select(top, O::srl(b, pos1), pos2 == 0 ? a : O::srl(a, pos2));
+        const vf f = O::kLutBits >= 3 ? O::lut(idx, table) : O::cvt(O::and_(idx, O::set1_i(7)));
+        for (int r = 0; r < MB; ++r) acc[r][e % NA] = O::fma(f, O::load_f(xp[r] + (v * P + e) * V), acc[r][e % NA]);
+      }
+      for (int r = 0; r < MB; ++r) {
+        vf sum = acc[r][0];
+        for (int c = 1; c < NA; ++c) sum = O::add_f(sum, acc[r][c]);
+        tot[r] = O::fma(sum, lane_scale, tot[r]);
+      }
+    }
+  }
+
   template <int MB>
   static void weight_only_tokens(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, float* out, int64_t ldo) {
     vf tot[MB];
     for (int r = 0; r < MB; ++r) tot[r] = O::zero_f();
-    for (int s = 0; s < set.count; ++s) {
-      switch (set.width[s]) {
+    if (j.w_bits == 3) {
+      weight_only_three<MB>(j, set, n, m0, tot);
+    } else {
+      for (int s = 0; s < set.count; ++s) switch (set.width[s]) {
         case 8: weight_only_slice<8, MB>(j, s, set, n, m0, tot); break;
         case 4: weight_only_slice<4, MB>(j, s, set, n, m0, tot); break;
         case 2: weight_only_slice<2, MB>(j, s, set, n, m0, tot); break;
