@@ -306,8 +306,11 @@ struct Kernels {
     for (int64_t v = 0; v < vectors; ++v) {
       const vi words = O::xor_(O::load_i_n(row + v * V, static_cast<int>(min64(V, row_words - v * V))), flip);
       const int64_t g0 = v * V * P / j.group_len;
-      const vf lane_scale =
-          O::mul(O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane), pow2);
+      // One group per vector (the common case): a broadcast instead of a lane permute.
+      const vf group_scale = lanes_per_group == V
+                                 ? O::set1_f(scales[g0])
+                                 : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
+      const vf lane_scale = set.shift[s] == 0 ? group_scale : O::mul(group_scale, pow2);
       __builtin_prefetch(row + v * V + kPrefetchWords, 0, 0);
       // NA independent sums per token: one FMA chain would wait out the FMA latency each step.
       vf a[MB][NA];
@@ -356,7 +359,9 @@ struct Kernels {
       __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, 0);
       const vi b = O::sll(O::spread_pairs(O::xor_(O::load_i_n(row1 + v * V / 2, static_cast<int>(min64((V + 1) / 2, words1 - v * V / 2))), flip), v), 2);
       const int64_t g0 = v * V * P / j.group_len;
-      const vf lane_scale = O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
+      const vf lane_scale = lanes_per_group == V
+                                ? O::set1_f(scales[g0])
+                                : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
       vf acc[MB][NA];
       for (int r = 0; r < MB; ++r)
         for (int c = 0; c < NA; ++c) acc[r][c] = O::zero_f();
