@@ -94,14 +94,17 @@ GemmJob weights_job(const abq_gemm_args& a) {
 struct Prepared {
   std::vector<int8_t> bytes;
   std::vector<int32_t> sums, zeros, adjusted;
-  std::vector<float> perm[3], fsums, widened;
+  std::vector<float> perm[3], fsums, widened, adjusted_f, zeros_f;
 };
 
 // Sx − L·zx per group (wrapping int32: only read when the kernel's int32 bound holds, and then exact).
 void adjust(const GemmJob& j, int64_t m, Prepared& p) {
-  for (int64_t g = 0; g < j.groups; ++g)
-    p.adjusted[m * j.groups + g] = static_cast<int32_t>(
-        static_cast<uint32_t>(int64_t(p.sums[m * j.groups + g]) - j.group_len * int64_t(p.zeros[m])));
+  for (int64_t g = 0; g < j.groups; ++g) {
+    const int64_t a = int64_t(p.sums[m * j.groups + g]) - j.group_len * int64_t(p.zeros[m]);
+    p.adjusted[m * j.groups + g] = static_cast<int32_t>(static_cast<uint32_t>(a));
+    p.adjusted_f[m * j.groups + g] = static_cast<float>(a);
+  }
+  p.zeros_f[m] = static_cast<float>(p.zeros[m]);
 }
 
 void prepare_int8(const abq_activations& x, const GemmJob& j, int64_t r0, int64_t r1, Prepared& p) {
@@ -204,6 +207,8 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     prep.sums.resize(static_cast<size_t>(j.m * j.groups));
     prep.zeros.resize(static_cast<size_t>(j.m));
     prep.adjusted.resize(static_cast<size_t>(j.m * j.groups));
+    prep.adjusted_f.resize(static_cast<size_t>(j.m * j.groups));
+    prep.zeros_f.resize(static_cast<size_t>(j.m));
     if (path == ABQ_PATH_INT8_UNPACK) prep.bytes.resize(static_cast<size_t>(j.m * j.k));
   }
   const int64_t lanes = isa->lanes;
@@ -229,6 +234,8 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     }
     j.x_zero_max = std::min<int64_t>(j.x_zero_max + 128, int64_t(1) << 40);
     j.x_adjusted = prep.adjusted.data();
+    j.x_adjusted_f = prep.adjusted_f.data();
+    j.x_zeros_f = prep.zeros_f.data();
   }
   j.x_fsums = prep.fsums.data();
   if (wo_block)

@@ -45,11 +45,16 @@ struct Kernels {
 
   // ---- shared by the integer paths --------------------------------------------------------------
 
-  // Scales and zero-points of the block's rows, group-major with one lane per row. Returns
-  // whether the zero-point fold may run in wrapping int32: exact when the true group sum fits,
-  // |I| ≤ L·max|x − zx|·max|w − zw| < 2^31 (codes are below 2^8 in magnitude, hence the + 256).
-  static bool transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
-                               int32_t* zw_t) {
+  // How the zero-point fold of a block is evaluated, each exact under its bound (codes and
+  // activation values are below 2^8 in magnitude, hence the 255 / + 256 margins):
+  //   kFoldFloat: every term and partial sum of I below 2^24, so fp32 FMAs are exact;
+  //   kFoldInt32: the true |I| ≤ L·max|x − zx|·max|w − zw| < 2^31, so wrapping int32 is exact;
+  //   kFoldDouble: otherwise (exact while zero-points stay below 2^20).
+  enum Fold { kFoldDouble = 0, kFoldInt32 = 1, kFoldFloat = 2 };
+
+  // Scales and zero-points of the block's rows, group-major with one lane per row; returns the fold.
+  static int transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
+                              int32_t* zw_t) {
     int64_t zmax = 0;
     for (int64_t g = 0; g < j.groups; ++g)
       for (int i = 0; i < V; ++i) {
@@ -59,14 +64,20 @@ struct Kernels {
         zw_t[g * V + i] = z;
         zmax = z < 0 ? (-int64_t(z) > zmax ? -int64_t(z) : zmax) : (z > zmax ? z : zmax);
       }
-    return j.x_adjusted != nullptr &&
-           double(j.group_len) * double(j.x_zero_max + 256) * double(zmax + 256) < 2147483648.0;
+    if (j.x_adjusted == nullptr) return kFoldDouble;
+    const double len = double(j.group_len), umax = double((1 << j.w_bits) - 1), zx = double(j.x_zero_max);
+    if (len * (umax * 255 + double(zmax) * (255 + zx) + zx * umax) < 16777216.0) return kFoldFloat;
+    if (len * (zx + 256) * (double(zmax) + 256) < 2147483648.0) return kFoldInt32;
+    return kFoldDouble;
   }
 
-  // I = D − zw·Sx − zx·Sw + L·zx·zw for token m, group g: in int32 as D − zw·(Sx − L·zx) − zx·Sw
-  // when `narrow` (exact, see transpose_groups), else in double.
-  static vf group_sum(const GemmJob& j, bool narrow, vi d, vi sw, vi zw, int64_t m, int64_t g) {
-    if (narrow)
+  // I = D − zw·Sx − zx·Sw + L·zx·zw for token m, group g, as D − zx·Sw − zw·(Sx − L·zx).
+  static vf group_sum(const GemmJob& j, int fold, vi d, vi sw, vi zw, vf swf, vf zwf, int64_t m, int64_t g) {
+    if (fold == kFoldFloat) {
+      const vf t = O::fma(O::set1_f(-j.x_zeros_f[m]), swf, O::cvt(d));
+      return O::fma(O::set1_f(-j.x_adjusted_f[m * j.groups + g]), zwf, t);
+    }
+    if (fold == kFoldInt32)
       return O::cvt(O::sub_i(O::sub_i(d, O::mullo(zw, O::set1_i(j.x_adjusted[m * j.groups + g]))),
                              O::mullo(sw, O::set1_i(j.x_zeros[m]))));
     return O::fold(d, sw, j.x_sums[m * j.groups + g], j.x_zeros[m], zw, j.group_len);
@@ -115,7 +126,7 @@ struct Kernels {
   }
 
   template <int MB, bool kWide>
-  static void int8_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_tokens(const GemmJob& j, int fold, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                           const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint8_t*>(j.x);
     const int64_t quads = j.group_len / 4;
@@ -143,10 +154,10 @@ struct Kernels {
         for (int c = 1; c < NA; ++c) d[r] = O::add_i(d[r], dd[r][c]);
       }
       const vi sw = O::load_i(sw_sum + g * V), zw = O::load_i(zw_t + g * V);
-      const vf scale = O::load_f(sw_t + g * V);
+      const vf scale = O::load_f(sw_t + g * V), swf = O::cvt(sw), zwf = O::cvt(zw);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        const vf sum = group_sum(j, narrow, d[r], sw, zw, m, g);
+        const vf sum = group_sum(j, fold, d[r], sw, zw, swf, zwf, m, g);
         acc[r] = O::fma(scale, sum, acc[r]);
       }
     }
@@ -155,18 +166,18 @@ struct Kernels {
   }
 
   template <bool kWide>
-  static void int8_all_tokens(const GemmJob& j, bool narrow, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_all_tokens(const GemmJob& j, int fold, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                               const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     int64_t m0 = 0;
-    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 7: int8_tokens<7, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 6: int8_tokens<6, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 5: int8_tokens<5, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 4: int8_tokens<4, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 3: int8_tokens<3, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: int8_tokens<2, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: int8_tokens<1, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 7: int8_tokens<7, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 6: int8_tokens<6, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 5: int8_tokens<5, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 4: int8_tokens<4, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: int8_tokens<3, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: int8_tokens<2, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: int8_tokens<1, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
@@ -178,7 +189,7 @@ struct Kernels {
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
     const int32_t sign_offset = j.w_signed ? (1 << (j.w_bits - 1)) : 0;
-    const bool narrow = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
+    const int fold = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
 
     expand_codes(j, n0, rows, e);
     const int64_t quads = j.group_len / 4;
@@ -197,9 +208,9 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     if (j.w_bits == 8)
-      int8_all_tokens<true>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<true>(j, fold, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     else
-      int8_all_tokens<false>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<false>(j, fold, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
   }
 
   // ---- bitplane ---------------------------------------------------------------------------------
@@ -217,7 +228,7 @@ struct Kernels {
   }
 
   template <int MB>
-  static void bitplane_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
+  static void bitplane_tokens(const GemmJob& j, int fold, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
                               const float* sw_t, const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint32_t*>(j.x);
     const int64_t words = j.k / 32, group_words = j.group_len / 32;
@@ -241,10 +252,10 @@ struct Kernels {
         }
       }
       const vi sw = O::load_i(sw_sum + g * V), zw = O::load_i(zw_t + g * V);
-      const vf scale = O::load_f(sw_t + g * V);
+      const vf scale = O::load_f(sw_t + g * V), swf = O::cvt(sw), zwf = O::cvt(zw);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        acc[r] = O::fma(scale, group_sum(j, narrow, d[r], sw, zw, m, g), acc[r]);
+        acc[r] = O::fma(scale, group_sum(j, fold, d[r], sw, zw, swf, zwf, m, g), acc[r]);
       }
     }
     for (int r = 0; r < MB; ++r)
@@ -258,7 +269,7 @@ struct Kernels {
     int32_t* sw_sum = planes_t + j.w_bits * words * V;
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
-    const bool narrow = transpose_groups(j, n0, rows, 0, sw_t, zw_t);
+    const int fold = transpose_groups(j, n0, rows, 0, sw_t, zw_t);
     for (int b = 0; b < j.w_bits; ++b)
       for (int64_t t = 0; t < words; ++t)
         O::store_i(planes_t + (b * words + t) * V, O::gather_rows(j.w + (b * j.n + n0) * words + t, words, rows));
@@ -274,11 +285,11 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     int64_t m0 = 0;
-    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 3: bitplane_tokens<3>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: bitplane_tokens<2>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: bitplane_tokens<1>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: bitplane_tokens<3>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: bitplane_tokens<2>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: bitplane_tokens<1>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
