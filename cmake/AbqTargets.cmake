@@ -2,8 +2,7 @@
 # so warnings, the torch precompiled header and include roots are set in one place.
 #
 #   abq_library(NAME SOURCES a.cpp b.cpp DEPS abq_core ... [TORCH])
-#   abq_test(NAME SOURCES x_test.cpp DEPS abq_config ... [LABELS unit] [ENVIRONMENT VAR=value ...] [TORCH]
-#            [PROPERTIES ctest properties ...])
+#   abq_test(NAME SOURCES x_test.cpp DEPS abq_config ... [LABELS unit] [TORCH] [PROPERTIES ctest properties ...])
 
 set(ABQ_WARNINGS -Wall -Wextra -Wno-unused-parameter)
 
@@ -33,7 +32,7 @@ function(abq_library name)
 endfunction()
 
 function(abq_test name)
-  cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;LABELS;ENVIRONMENT;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(ARG "TORCH" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_options(${name} PRIVATE ${ABQ_WARNINGS})
@@ -51,7 +50,6 @@ function(abq_test name)
   # ::testing::TempDir() (gtest >= 1.12, after TEST_TMPDIR) read TMPDIR; CLI runs a test starts inherit it.
   set(scratch "${PROJECT_BINARY_DIR}/test-tmp")
   file(MAKE_DIRECTORY "${scratch}")
-  set(environment "TMPDIR=${scratch}" ${ARG_ENVIRONMENT})
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-                       PROPERTIES LABELS "${labels}" ENVIRONMENT "${environment}" ${ARG_PROPERTIES})
+                       PROPERTIES LABELS "${labels}" ENVIRONMENT "TMPDIR=${scratch}" ${ARG_PROPERTIES})
 endfunction()

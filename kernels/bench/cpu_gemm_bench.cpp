@@ -10,7 +10,9 @@
 // only: exactness is the unit tests' job, tests/unit/kernels/cpu_kernels_test.cpp).
 //
 //   abq_cpu_gemm_bench [--threads 1,2] [--shapes 4096x4096,576x576] [--m 1,512] [--reps 5] [--isa avx512]
-//                      [--clock wall|cpu]
+//                      [--clock wall|cpu] [--tune FILE]
+// --tune FILE times bitplane against int8_unpack for the narrow formats and writes the table that
+// abq_cpu_choose_path reads (ABQ_CPU_TUNE=FILE, kernels/cpu/cpu_tuning.h) instead of the report.
 #include <cblas.h>
 #include <immintrin.h>
 #include <omp.h>
@@ -168,11 +170,78 @@ void fill_random(std::vector<uint32_t>& v, std::mt19937_64& rng) {
   for (auto& w : v) w = static_cast<uint32_t>(rng());
 }
 
+// Median seconds of one abq_cpu_gemm call of format f on an N×K (K a multiple of 128) problem
+// with M tokens; M = 1 rotates weight copies past 1 GiB. Also returns the weight bytes.
+double time_format(const Format& f, int64_t n, int64_t k, int64_t m, int reps, std::mt19937_64& rng, double& w_bytes) {
+  const int64_t groups = abq::kernels::launch::group_count(k, f.w.group_size);
+  const size_t words = size_t(n * k * f.w.bits / 32);
+  w_bytes = double(words) * 4 + double(n) * groups * (f.w.is_signed ? 4 : 8);
+  const int copies = m == 1 ? int(std::min<int64_t>(1024, std::max<int64_t>(1, int64_t((1ull << 30) / w_bytes) + 1))) : 1;
+  Buffers b;
+  b.codes.resize(copies, std::vector<uint32_t>(words));
+  b.scales.resize(copies, std::vector<float>(size_t(n * groups), 0.01f));
+  b.zeros.resize(copies, std::vector<int32_t>(f.w.is_signed ? 0 : size_t(n * groups), 1));
+  fill_random(b.codes[0], rng);
+  for (int c = 1; c < copies; ++c) b.codes[c] = b.codes[0];
+  std::vector<float> x16(f.x.bits == 16 ? size_t(m * k) : 0, 0.5f);
+  std::vector<uint32_t> xq(f.x.bits == 16 ? 0 : (f.path == ABQ_PATH_BITPLANE ? size_t(f.x.bits * m * k / 32) : size_t(m * k / 4)));
+  fill_random(xq, rng);
+  if (f.path == ABQ_PATH_INT8_UNPACK && f.x.bits < 8)
+    for (auto& w : xq) w &= 0x01010101u * ((1u << f.x.bits) - 1u);
+  std::vector<float> xs(size_t(m), 0.02f), y(size_t(m * n));
+  std::vector<int32_t> xz(size_t(m), 3);
+  return time_call(copies, reps, [&](int c) {
+    abq_weights w{f.path == ABQ_PATH_BITPLANE ? ABQ_PATH_BITPLANE : ABQ_PATH_INT8_UNPACK, f.w, int(n), int(k),
+                  b.codes[c].data(), b.scales[c].data(), f.w.is_signed ? nullptr : b.zeros[c].data()};
+    abq_activations x{f.x, int(m), int(k), f.x.bits == 16 ? static_cast<const void*>(x16.data()) : xq.data(),
+                      f.x.bits == 16 ? nullptr : xs.data(), f.x.bits == 16 || f.x.is_signed ? nullptr : xz.data()};
+    abq_gemm_args args{&w, &x, nullptr, y.data(), ABQ_DTYPE_F32, f.path, nullptr};
+    if (abq_cpu_gemm(&args) != ABQ_OK) {
+      std::fprintf(stderr, "%s: %s\n", f.name, abq_last_error());
+      std::exit(1);
+    }
+  });
+}
+
+// --tune FILE: both integer paths on every shape and M for the formats where the choice is
+// close, as the table cpu/cpu_tuning.h describes (per-channel unsigned weights and activations).
+int write_tuning(const std::string& path, const std::vector<Shape>& shapes, const std::vector<int64_t>& ms, int threads,
+                 int reps, std::mt19937_64& rng) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    std::fprintf(stderr, "--tune %s: cannot open for writing\n", path.c_str());
+    return 2;
+  }
+  abq_cpu_set_threads(threads);
+  g_threads = threads;
+  std::fprintf(out, "# abq cpu tuning v1: %s, %d threads\n# w_bits x_bits M N K bitplane_us int8_unpack_us\n",
+               abq_cpu_isa_name(abq_cpu_active_isa()), threads);
+  const int pairs[][2] = {{1, 2}, {1, 3}, {1, 4}, {2, 2}, {2, 3}, {3, 2}, {2, 4}, {1, 8}};
+  for (const Shape& s : shapes)
+    for (int64_t m : ms)
+      for (const auto& pq : pairs) {
+        const int64_t k = (s.k + 127) / 128 * 128;
+        double t[2], bytes = 0;
+        for (int p = 0; p < 2; ++p) {
+          const Format f{"tune", {pq[0], 0, 0, 0}, {pq[1], 0, 0}, p == 0 ? ABQ_PATH_BITPLANE : ABQ_PATH_INT8_UNPACK};
+          t[p] = time_format(f, s.n, k, m, reps, rng, bytes);
+        }
+        std::fprintf(out, "%d %d %lld %lld %lld %.1f %.1f\n", pq[0], pq[1], (long long)m, (long long)s.n, (long long)k,
+                     t[0] * 1e6, t[1] * 1e6);
+        std::printf("w%da%d M=%lld %lldx%lld: bitplane %.1f us, int8_unpack %.1f us\n", pq[0], pq[1], (long long)m,
+                    (long long)s.n, (long long)k, t[0] * 1e6, t[1] * 1e6);
+      }
+  std::fclose(out);
+  std::printf("wrote %s (load it with ABQ_CPU_TUNE=%s)\n", path.c_str(), path.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string threads_arg = std::to_string(abq_cpu_threads()), shapes_arg, m_arg = "1,512", isa_arg;
   int reps = 5;
+  std::string tune_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--threads") threads_arg = argv[i + 1];
@@ -181,6 +250,7 @@ int main(int argc, char** argv) {
     else if (a == "--reps") reps = std::atoi(argv[i + 1]);
     else if (a == "--isa") isa_arg = argv[i + 1];
     else if (a == "--clock") g_cpu_clock = std::string(argv[i + 1]) == "cpu";
+    else if (a == "--tune") tune_path = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s (see the header of kernels/bench/cpu_gemm_bench.cpp)\n", a.c_str());
       return 2;
@@ -229,6 +299,7 @@ int main(int argc, char** argv) {
               openblas_get_config != nullptr ? openblas_get_config() : "(config unknown)",
               g_cpu_clock ? "process-CPU / threads" : "wall");
   std::mt19937_64 rng(1);
+  if (!tune_path.empty()) return write_tuning(tune_path, shapes, ms, int(thread_counts.front()), reps, rng);
   for (int64_t threads : thread_counts) {
     abq_cpu_set_threads(int(threads));
     g_threads = int(threads);
@@ -266,34 +337,8 @@ int main(int argc, char** argv) {
         wf.clear();
 
         for (const Format& f : m == 1 ? decode : prefill) {
-          const int64_t groups = abq::kernels::launch::group_count(k, f.w.group_size);
-          const size_t words = size_t(n * k * f.w.bits / 32);
-          const double w_bytes = double(words) * 4 + double(n) * groups * (f.w.is_signed ? 4 : 8);
-          const int copies = m == 1 ? int(std::min<int64_t>(1024, std::max<int64_t>(1, int64_t((1ull << 30) / w_bytes) + 1))) : 1;
-          Buffers b;
-          b.codes.resize(copies, std::vector<uint32_t>(words));
-          b.scales.resize(copies, std::vector<float>(size_t(n * groups), 0.01f));
-          b.zeros.resize(copies, std::vector<int32_t>(f.w.is_signed ? 0 : size_t(n * groups), 1));
-          fill_random(b.codes[0], rng);
-          for (int c = 1; c < copies; ++c) b.codes[c] = b.codes[0];
-          std::vector<float> x16(f.x.bits == 16 ? size_t(m * k) : 0, 0.5f);
-          std::vector<uint32_t> xq(f.x.bits == 16 ? 0 : (f.path == ABQ_PATH_BITPLANE ? size_t(f.x.bits * m * k / 32) : size_t(m * k / 4)));
-          fill_random(xq, rng);
-          if (f.path == ABQ_PATH_INT8_UNPACK && f.x.bits < 8)
-            for (auto& w : xq) w &= 0x01010101u * ((1u << f.x.bits) - 1u);
-          std::vector<float> xs(size_t(m), 0.02f), y(size_t(m * n));
-          std::vector<int32_t> xz(size_t(m), 3);
-          const double t = time_call(copies, reps, [&](int c) {
-            abq_weights w{f.path == ABQ_PATH_BITPLANE ? ABQ_PATH_BITPLANE : ABQ_PATH_INT8_UNPACK, f.w, int(n), int(k),
-                          b.codes[c].data(), b.scales[c].data(), f.w.is_signed ? nullptr : b.zeros[c].data()};
-            abq_activations x{f.x, int(m), int(k), f.x.bits == 16 ? static_cast<const void*>(x16.data()) : xq.data(),
-                              f.x.bits == 16 ? nullptr : xs.data(), f.x.bits == 16 || f.x.is_signed ? nullptr : xz.data()};
-            abq_gemm_args args{&w, &x, nullptr, y.data(), ABQ_DTYPE_F32, f.path, nullptr};
-            if (abq_cpu_gemm(&args) != ABQ_OK) {
-              std::fprintf(stderr, "%s: %s\n", f.name, abq_last_error());
-              std::exit(1);
-            }
-          });
+          double w_bytes = 0;
+          const double t = time_format(f, n, k, m, reps, rng, w_bytes);
           const double bytes = w_bytes + double(m) * k * (f.x.bits == 16 ? 4 : f.x.bits / 8.0) + double(m) * n * 4;
           const double ops = 2.0 * m * n * k;
           std::printf("%-12s %-6lld %4lld %-12s %-12s %10.1f %8.1f %7.1f %9.1f %8.2f\n",

@@ -116,14 +116,21 @@ struct Avx2Ops {
     for (int i = 0; i < V; ++i) t[i] = i / lanes_per_group;
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
   }
-  // Lookup of float(field) by the low 3 bits of each lane (VPERMPS ymm): fields of ≤ 2 bits.
-  static constexpr int kLutBits = 2;
+  // Lookup of float(field) by the low 3 bits of each lane (VPERMPS ymm): fields of ≤ 3 bits.
+  static constexpr int kLutBits = 3;
   static vf field_table(int width) {
     alignas(32) float t[8];
     for (int i = 0; i < 8; ++i) t[i] = static_cast<float>(i & ((1 << width) - 1));
     return _mm256_load_ps(t);
   }
   static vf lut(vi idx, vf table) { return _mm256_permutevar8x32_ps(table, idx); }
+  // Lane i = w[i/2] >> 4·(i%2), from lanes w[0..3] (vector index v is even for V = 8).
+  static vi spread_pairs(vi w, int64_t) {
+    const vi idx = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), shift = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
+    return _mm256_srlv_epi32(_mm256_permutevar8x32_epi32(w, idx), shift);
+  }
+  // Bits of `mask` from a, the others from b.
+  static vi select(vi mask, vi a, vi b) { return _mm256_or_si256(_mm256_and_si256(mask, a), _mm256_andnot_si256(mask, b)); }
   static vf gather_groups(const float* s, int count, vi idx) {
     return _mm256_permutevar8x32_ps(load_f_n(s, count), idx);
   }

@@ -2,6 +2,7 @@
 // over host pointers; fp16/bf16 inputs are widened to fp32 first, rows are split over threads.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,7 +41,9 @@ extern "C" abq_status abq_cpu_quantize_activations(const void* x, abq_dtype x_dt
 
   std::vector<float> widened;
   const float* xf = static_cast<const float*>(x);
-  const int threads = cpu::call_threads();
+  // At least 2^16 values per thread: smaller calls cost more to fork than to run.
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(cpu::call_threads(), int64_t(m) * k / (int64_t(1) << 16))));
   if (x_dtype != ABQ_DTYPE_F32) widened.resize(static_cast<size_t>(m) * k);
 #pragma omp parallel num_threads(threads) if (threads > 1 && m > 1)
   {

@@ -2,6 +2,9 @@
 #include "kernels/cpu/cpu_dispatch.h"
 
 #include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -42,6 +45,15 @@ void read_environment() {
   g_forced.compare_exchange_strong(expected, ok ? static_cast<int>(isa) : static_cast<int>(ABQ_CPU_ISA_AUTO));
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// AVX-VNNI is CPUID leaf 7 subleaf 1, EAX bit 4 (read directly: not every compiler's
+// __builtin_cpu_supports knows it); its YMM state is the one AVX2 already needs.
+bool cpu_has_avxvnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) != 0 && ((a >> 4) & 1u) != 0;
+}
+#endif
+
 const IsaKernels& kernels_of(abq_cpu_isa isa) {
   switch (isa) {
     case ABQ_CPU_ISA_AVX512: return avx512_kernels();
@@ -61,7 +73,7 @@ bool isa_supported(abq_cpu_isa isa) {
     case ABQ_CPU_ISA_AUTO:
     case ABQ_CPU_ISA_SCALAR: return true;
     case ABQ_CPU_ISA_AVX2: return avx2;
-    case ABQ_CPU_ISA_AVXVNNI: return avx2 && __builtin_cpu_supports("avxvnni");
+    case ABQ_CPU_ISA_AVXVNNI: return avx2 && cpu_has_avxvnni();
     case ABQ_CPU_ISA_AVX512:
       return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&

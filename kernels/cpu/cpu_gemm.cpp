@@ -94,14 +94,17 @@ GemmJob weights_job(const abq_gemm_args& a) {
 struct Prepared {
   std::vector<int8_t> bytes;
   std::vector<int32_t> sums, zeros, adjusted;
-  std::vector<float> perm[3], fsums, widened;
+  std::vector<float> perm[3], fsums, widened, adjusted_f, zeros_f;
 };
 
 // Sx − L·zx per group (wrapping int32: only read when the kernel's int32 bound holds, and then exact).
 void adjust(const GemmJob& j, int64_t m, Prepared& p) {
-  for (int64_t g = 0; g < j.groups; ++g)
-    p.adjusted[m * j.groups + g] = static_cast<int32_t>(
-        static_cast<uint32_t>(int64_t(p.sums[m * j.groups + g]) - j.group_len * int64_t(p.zeros[m])));
+  for (int64_t g = 0; g < j.groups; ++g) {
+    const int64_t a = int64_t(p.sums[m * j.groups + g]) - j.group_len * int64_t(p.zeros[m]);
+    p.adjusted[m * j.groups + g] = static_cast<int32_t>(static_cast<uint32_t>(a));
+    p.adjusted_f[m * j.groups + g] = static_cast<float>(a);
+  }
+  p.zeros_f[m] = static_cast<float>(p.zeros[m]);
 }
 
 void prepare_int8(const abq_activations& x, const GemmJob& j, int64_t r0, int64_t r1, Prepared& p) {
@@ -190,7 +193,6 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
   GemmJob j = weights_job(*args);
   const abq_activations& x = *args->x;
   Prepared prep;
-  const int threads = call_threads();
   const abq::kernels::tile::SliceSet set = abq::kernels::tile::slices_for_bits(j.w_bits);
   const bool wo_block = path == ABQ_PATH_WEIGHT_ONLY && j.m >= kWeightOnlyBlockTokens;
   if (wo_block) {
@@ -205,12 +207,19 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     prep.sums.resize(static_cast<size_t>(j.m * j.groups));
     prep.zeros.resize(static_cast<size_t>(j.m));
     prep.adjusted.resize(static_cast<size_t>(j.m * j.groups));
+    prep.adjusted_f.resize(static_cast<size_t>(j.m * j.groups));
+    prep.zeros_f.resize(static_cast<size_t>(j.m));
     if (path == ABQ_PATH_INT8_UNPACK) prep.bytes.resize(static_cast<size_t>(j.m * j.k));
   }
   const int64_t lanes = isa->lanes;
   // Weight-only: rows in chunks of 8 lanes' worth; integer paths: one block of `lanes` channels.
   const int64_t block = path == ABQ_PATH_WEIGHT_ONLY && !wo_block ? 8 : lanes;
   const int64_t blocks = (j.n + block - 1) / block;
+  // No more threads than blocks, and at least 2^18 multiply-adds each: below that a fork-join
+  // costs more than it saves (and on a busy machine every wake-up waits for the scheduler).
+  const double macs = double(j.m) * double(j.n) * double(j.k);
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>({int64_t(call_threads()), blocks, static_cast<int64_t>(macs / double(1 << 18))})));
   const bool f32 = args->out_dtype == ABQ_DTYPE_F32;
 
   if (path == ABQ_PATH_INT8_UNPACK) j.x = prep.bytes.data();
@@ -225,6 +234,8 @@ extern "C" abq_status abq_cpu_gemm(const abq_gemm_args* args) {
     }
     j.x_zero_max = std::min<int64_t>(j.x_zero_max + 128, int64_t(1) << 40);
     j.x_adjusted = prep.adjusted.data();
+    j.x_adjusted_f = prep.adjusted_f.data();
+    j.x_zeros_f = prep.zeros_f.data();
   }
   j.x_fsums = prep.fsums.data();
   if (wo_block)

@@ -30,7 +30,9 @@ struct GemmJob {
   const int32_t* x_zeros = nullptr;  // integer paths: [M] zero-point minus x_offset (0 when signed)
   const float* x_scales = nullptr;   // integer paths: [M]
   const int32_t* x_adjusted = nullptr;  // integer paths: [M][G] x_sums − L·x_zeros, or null if it overflows
-  int64_t x_zero_max = 0;               // integer paths: max |x_zeros|
+  const float* x_adjusted_f = nullptr;  // the same and x_zeros as floats (read only where exact)
+  const float* x_zeros_f = nullptr;
+  int64_t x_zero_max = 0;               // integer paths: max |x_zeros| (+ the offset)
   // weight-only path: per slice s, x in the lane order of that slice ([M][x_perm_stride[s]]
   // floats, see weight_only_x_index) and [M][G] fp32 sums of x per group.
   const float* x_perm[3] = {nullptr, nullptr, nullptr};

@@ -43,9 +43,15 @@ abq_status abq_cpu_quantize_activations(const void* x, abq_dtype x_dtype, int m,
                                         abq_path layout, void* codes, float* scales, int32_t* zeros);
 
 /* Path the CPU backend would pick for this problem when the caller can pack either layout: the
- * weight-only path for bits = 16, otherwise bitplane or int8_unpack by the CPU cost model of
- * cpu/cpu_path_model.h. ABQ_PATH_AUTO signals an invalid request (see abq_last_error). */
+ * weight-only path for bits = 16, otherwise bitplane or int8_unpack, the faster of the two in the
+ * measured tuning table (cpu/cpu_tuning.h; ABQ_CPU_TUNE=FILE or abq_cpu_load_tuning) for the
+ * nearest problem of the same bits, else by the cost model of cpu/cpu_path_model.h.
+ * ABQ_PATH_AUTO signals an invalid request or an unreadable table (see abq_last_error). */
 abq_path abq_cpu_choose_path(int m, int n, int k, abq_weight_format w, abq_act_format x);
+
+/* Loads the tuning table written by `abq_cpu_gemm_bench --tune FILE` (NULL: none, back to the
+ * model). ABQ_ERR_INVALID with "file:line: ..." in abq_last_error when it cannot be parsed. */
+abq_status abq_cpu_load_tuning(const char* path);
 
 /* Best ISA this CPU supports, and the one calls use now (forced or best). */
 abq_cpu_isa abq_cpu_best_isa(void);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/cpu_tuning.h"
 #include "kernels/launch/format_check.h"
 #include "kernels/tile/sliced_layout.h"
 
@@ -30,6 +31,14 @@ extern "C" abq_path abq_cpu_choose_path(int m, int n, int k, abq_weight_format w
     return ABQ_PATH_AUTO;
   }
   if (x.bits == 16) return ABQ_PATH_WEIGHT_ONLY;
+  std::string error;
+  const auto& table = cpu::active_tuning(error);
+  if (!error.empty()) {
+    launch::set_last_error("abq_cpu_choose_path: " + error);
+    return ABQ_PATH_AUTO;
+  }
+  const abq_path measured = cpu::tuned_path(table, m, n, k, w.bits, x.bits);
+  if (measured != ABQ_PATH_AUTO) return measured;
   const double b1 = cpu::model_cost(ABQ_PATH_BITPLANE, m, k, w, x);
   const double s8 = cpu::model_cost(ABQ_PATH_INT8_UNPACK, m, k, w, x);
   return b1 < s8 ? ABQ_PATH_BITPLANE : ABQ_PATH_INT8_UNPACK;

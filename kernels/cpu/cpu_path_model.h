@@ -1,11 +1,11 @@
-// Which integer path the CPU backend prefers for a problem (abq_cpu_choose_path). An instruction
-// count model of simd_kernels.h per V-lane vector step:
+// Fallback of abq_cpu_choose_path where the measured tuning table (cpu_tuning.h) has no entry for
+// the bits: an instruction-count model of simd_kernels.h per V-lane vector step:
 //   int8_unpack: one 4-byte dot product per 4 k per token, plus the per-block expansion
 //                of the sliced codes (slices · K/4 steps per block of V channels);
 //   bitplane:    four operations (AND, POPCNT, Horner shift and add) per plane pair per 32 k,
 //                i.e. p·q/8 per k per token.
-// Ties go to int8_unpack. Activations of q ≥ 2 bits make p·q ≥ 2, so the int8 path wins for all
-// but the narrowest formats; the benchmark (kernels/bench/cpu_gemm_bench.cpp) prints both paths.
+// Ties go to int8_unpack. At M = 1 the expansion dominates and bitplane wins for narrow formats;
+// from a few tokens on, int8 wins for every q ≥ 2 (as the measured table also shows).
 #pragma once
 
 #include <cstdint>

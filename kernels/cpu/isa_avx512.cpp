@@ -99,6 +99,14 @@ struct Avx512Ops {
     return _mm512_load_ps(t);
   }
   static vf lut(vi idx, vf table) { return _mm512_permutexvar_ps(idx, table); }
+  // Lane i = w[i/2] >> 4·(i%2), from lanes w[0..7] (vector index v is even for V = 16).
+  static vi spread_pairs(vi w, int64_t) {
+    const vi idx = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const vi shift = _mm512_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
+    return _mm512_srlv_epi32(_mm512_permutexvar_epi32(idx, w), shift);
+  }
+  // Bits of `mask` from a, the others from b.
+  static vi select(vi mask, vi a, vi b) { return _mm512_ternarylogic_epi32(mask, a, b, 0xCA); }
   static vf gather_groups(const float* s, int count, vi idx) { return _mm512_permutexvar_ps(idx, load_f_n(s, count)); }
 
   // I = D − zw·Sx − zx·Sw + L·zx·zw, exact in double, rounded once to float.

@@ -71,6 +71,9 @@ struct ScalarOps {
   static constexpr int kLutBits = 0;  // no table: mask and convert
   static vf field_table(int) { return 0.0f; }
   static vf lut(vi, vf) { return 0.0f; }
+  // One lane: 2-bit word v reads 1-bit word v/2 (loaded by the caller) from bit 4·(v%2).
+  static vi spread_pairs(vi w, int64_t v) { return srl(w, 4 * static_cast<int>(v % 2)); }
+  static vi select(vi mask, vi a, vi b) { return (a & mask) | (b & ~mask); }
   static vi group_index(int) { return 0; }
   static vf gather_groups(const float* s, int count, vi) { return count > 0 ? *s : 0.0f; }
 

@@ -45,11 +45,16 @@ struct Kernels {
 
   // ---- shared by the integer paths --------------------------------------------------------------
 
-  // Scales and zero-points of the block's rows, group-major with one lane per row. Returns
-  // whether the zero-point fold may run in wrapping int32: exact when the true group sum fits,
-  // |I| ≤ L·max|x − zx|·max|w − zw| < 2^31 (codes are below 2^8 in magnitude, hence the + 256).
-  static bool transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
-                               int32_t* zw_t) {
+  // How the zero-point fold of a block is evaluated, each exact under its bound (codes and
+  // activation values are below 2^8 in magnitude, hence the 255 / + 256 margins):
+  //   kFoldFloat: every term and partial sum of I below 2^24, so fp32 FMAs are exact;
+  //   kFoldInt32: the true |I| ≤ L·max|x − zx|·max|w − zw| < 2^31, so wrapping int32 is exact;
+  //   kFoldDouble: otherwise (exact while zero-points stay below 2^20).
+  enum Fold { kFoldDouble = 0, kFoldInt32 = 1, kFoldFloat = 2 };
+
+  // Scales and zero-points of the block's rows, group-major with one lane per row; returns the fold.
+  static int transpose_groups(const GemmJob& j, int64_t n0, int rows, int32_t signed_zero, float* sw_t,
+                              int32_t* zw_t) {
     int64_t zmax = 0;
     for (int64_t g = 0; g < j.groups; ++g)
       for (int i = 0; i < V; ++i) {
@@ -59,14 +64,20 @@ struct Kernels {
         zw_t[g * V + i] = z;
         zmax = z < 0 ? (-int64_t(z) > zmax ? -int64_t(z) : zmax) : (z > zmax ? z : zmax);
       }
-    return j.x_adjusted != nullptr &&
-           double(j.group_len) * double(j.x_zero_max + 256) * double(zmax + 256) < 2147483648.0;
+    if (j.x_adjusted == nullptr) return kFoldDouble;
+    const double len = double(j.group_len), umax = double((1 << j.w_bits) - 1), zx = double(j.x_zero_max);
+    if (len * (umax * 255 + double(zmax) * (255 + zx) + zx * umax) < 16777216.0) return kFoldFloat;
+    if (len * (zx + 256) * (double(zmax) + 256) < 2147483648.0) return kFoldInt32;
+    return kFoldDouble;
   }
 
-  // I = D − zw·Sx − zx·Sw + L·zx·zw for token m, group g: in int32 as D − zw·(Sx − L·zx) − zx·Sw
-  // when `narrow` (exact, see transpose_groups), else in double.
-  static vf group_sum(const GemmJob& j, bool narrow, vi d, vi sw, vi zw, int64_t m, int64_t g) {
-    if (narrow)
+  // I = D − zw·Sx − zx·Sw + L·zx·zw for token m, group g, as D − zx·Sw − zw·(Sx − L·zx).
+  static vf group_sum(const GemmJob& j, int fold, vi d, vi sw, vi zw, vf swf, vf zwf, int64_t m, int64_t g) {
+    if (fold == kFoldFloat) {
+      const vf t = O::fma(O::set1_f(-j.x_zeros_f[m]), swf, O::cvt(d));
+      return O::fma(O::set1_f(-j.x_adjusted_f[m * j.groups + g]), zwf, t);
+    }
+    if (fold == kFoldInt32)
       return O::cvt(O::sub_i(O::sub_i(d, O::mullo(zw, O::set1_i(j.x_adjusted[m * j.groups + g]))),
                              O::mullo(sw, O::set1_i(j.x_zeros[m]))));
     return O::fold(d, sw, j.x_sums[m * j.groups + g], j.x_zeros[m], zw, j.group_len);
@@ -115,7 +126,7 @@ struct Kernels {
   }
 
   template <int MB, bool kWide>
-  static void int8_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_tokens(const GemmJob& j, int fold, int64_t m0, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                           const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint8_t*>(j.x);
     const int64_t quads = j.group_len / 4;
@@ -143,10 +154,10 @@ struct Kernels {
         for (int c = 1; c < NA; ++c) d[r] = O::add_i(d[r], dd[r][c]);
       }
       const vi sw = O::load_i(sw_sum + g * V), zw = O::load_i(zw_t + g * V);
-      const vf scale = O::load_f(sw_t + g * V);
+      const vf scale = O::load_f(sw_t + g * V), swf = O::cvt(sw), zwf = O::cvt(zw);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        const vf sum = group_sum(j, narrow, d[r], sw, zw, m, g);
+        const vf sum = group_sum(j, fold, d[r], sw, zw, swf, zwf, m, g);
         acc[r] = O::fma(scale, sum, acc[r]);
       }
     }
@@ -155,18 +166,18 @@ struct Kernels {
   }
 
   template <bool kWide>
-  static void int8_all_tokens(const GemmJob& j, bool narrow, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
+  static void int8_all_tokens(const GemmJob& j, int fold, const int32_t* e, const int32_t* sw_sum, const float* sw_t,
                               const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     int64_t m0 = 0;
-    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 8 <= j.m; m0 += 8) int8_tokens<8, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 7: int8_tokens<7, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 6: int8_tokens<6, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 5: int8_tokens<5, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 4: int8_tokens<4, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 3: int8_tokens<3, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: int8_tokens<2, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: int8_tokens<1, kWide>(j, narrow, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 7: int8_tokens<7, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 6: int8_tokens<6, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 5: int8_tokens<5, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 4: int8_tokens<4, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: int8_tokens<3, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: int8_tokens<2, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: int8_tokens<1, kWide>(j, fold, m0, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
@@ -178,7 +189,7 @@ struct Kernels {
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
     const int32_t sign_offset = j.w_signed ? (1 << (j.w_bits - 1)) : 0;
-    const bool narrow = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
+    const int fold = transpose_groups(j, n0, rows, sign_offset, sw_t, zw_t);
 
     expand_codes(j, n0, rows, e);
     const int64_t quads = j.group_len / 4;
@@ -197,9 +208,9 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     if (j.w_bits == 8)
-      int8_all_tokens<true>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<true>(j, fold, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     else
-      int8_all_tokens<false>(j, narrow, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+      int8_all_tokens<false>(j, fold, e, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
   }
 
   // ---- bitplane ---------------------------------------------------------------------------------
@@ -217,7 +228,7 @@ struct Kernels {
   }
 
   template <int MB>
-  static void bitplane_tokens(const GemmJob& j, bool narrow, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
+  static void bitplane_tokens(const GemmJob& j, int fold, int64_t m0, const int32_t* planes_t, const int32_t* sw_sum,
                               const float* sw_t, const int32_t* zw_t, vf bias, float* out, int64_t ldo, int rows) {
     const auto* x = static_cast<const uint32_t*>(j.x);
     const int64_t words = j.k / 32, group_words = j.group_len / 32;
@@ -241,10 +252,10 @@ struct Kernels {
         }
       }
       const vi sw = O::load_i(sw_sum + g * V), zw = O::load_i(zw_t + g * V);
-      const vf scale = O::load_f(sw_t + g * V);
+      const vf scale = O::load_f(sw_t + g * V), swf = O::cvt(sw), zwf = O::cvt(zw);
       for (int r = 0; r < MB; ++r) {
         const int64_t m = m0 + r;
-        acc[r] = O::fma(scale, group_sum(j, narrow, d[r], sw, zw, m, g), acc[r]);
+        acc[r] = O::fma(scale, group_sum(j, fold, d[r], sw, zw, swf, zwf, m, g), acc[r]);
       }
     }
     for (int r = 0; r < MB; ++r)
@@ -258,7 +269,7 @@ struct Kernels {
     int32_t* sw_sum = planes_t + j.w_bits * words * V;
     auto* sw_t = reinterpret_cast<float*>(sw_sum + j.groups * V);
     int32_t* zw_t = reinterpret_cast<int32_t*>(sw_t + j.groups * V);
-    const bool narrow = transpose_groups(j, n0, rows, 0, sw_t, zw_t);
+    const int fold = transpose_groups(j, n0, rows, 0, sw_t, zw_t);
     for (int b = 0; b < j.w_bits; ++b)
       for (int64_t t = 0; t < words; ++t)
         O::store_i(planes_t + (b * words + t) * V, O::gather_rows(j.w + (b * j.n + n0) * words + t, words, rows));
@@ -274,11 +285,11 @@ struct Kernels {
     }
     const vf bias = bias_lanes(j, n0, rows);
     int64_t m0 = 0;
-    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
+    for (; m0 + 4 <= j.m; m0 += 4) bitplane_tokens<4>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows);
     switch (j.m - m0) {
-      case 3: bitplane_tokens<3>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 2: bitplane_tokens<2>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
-      case 1: bitplane_tokens<1>(j, narrow, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 3: bitplane_tokens<3>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 2: bitplane_tokens<2>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
+      case 1: bitplane_tokens<1>(j, fold, m0, planes_t, sw_sum, sw_t, zw_t, bias, out, ldo, rows); break;
       default: break;
     }
   }
@@ -306,13 +317,19 @@ struct Kernels {
     for (int64_t v = 0; v < vectors; ++v) {
       const vi words = O::xor_(O::load_i_n(row + v * V, static_cast<int>(min64(V, row_words - v * V))), flip);
       const int64_t g0 = v * V * P / j.group_len;
-      const vf lane_scale =
-          O::mul(O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane), pow2);
+      // One group per vector (the common case): a broadcast instead of a lane permute.
+      const vf group_scale = lanes_per_group == V
+                                 ? O::set1_f(scales[g0])
+                                 : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
+      const vf lane_scale = set.shift[s] == 0 ? group_scale : O::mul(group_scale, pow2);
       __builtin_prefetch(row + v * V + kPrefetchWords, 0, 0);
       // NA independent sums per token: one FMA chain would wait out the FMA latency each step.
       vf a[MB][NA];
       for (int r = 0; r < MB; ++r)
         for (int c = 0; c < NA; ++c) a[r][c] = O::zero_f();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 32
+#endif
       for (int e = 0; e < P; ++e) {
         const int pos = 8 * (e % 4) + W * (e / 4);
         const vi shifted = pos == 0 ? words : O::srl(words, pos);
@@ -329,12 +346,61 @@ struct Kernels {
     }
   }
 
+  // 3-bit codes (W3, W2*: a 2-bit slice plus a 1-bit slice) in one pass over the 2-bit lanes: lane i
+  // of vector v holds 2-bit word T = v·V + i (k = 16T + e, field at 8(e%4) + 2(e/4)); the same k sit
+  // in 1-bit word T/2 at bit 8(e%4) + 4(T%2) + e/4. Spreading the 1-bit words so lane i holds word
+  // T/2 >> 4(T%2), shifted up by 2, puts the top bit of field e at bit 2 after a shift by
+  // 8(e%4) + e/4; a bit select then forms the 3-bit table index.
+  template <int MB>
+  static void weight_only_three(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, vf* tot) {
+    constexpr int P = 16;
+    constexpr int NA = MB >= 4 ? 1 : (MB >= 2 ? 2 : 4);
+    const int64_t words2 = j.k / 16, words1 = j.k / 32, vectors = (words2 + V - 1) / V;
+    const uint32_t* row2 = j.w + set.word_offset_per_nk32[0] * (j.n * j.k / 32) + n * words2;
+    const uint32_t* row1 = j.w + set.word_offset_per_nk32[1] * (j.n * j.k / 32) + n * words1;
+    const vi flip = O::set1_i(j.w_signed ? -1 : 0), top = O::set1_i(4);
+    const vf table = O::field_table(3);
+    const int lanes_per_group = V * P > j.group_len ? static_cast<int>(j.group_len / P) : V;
+    const vi group_of_lane = O::group_index(lanes_per_group);
+    const float* scales = j.w_scales + n * j.groups;
+    const float* xp[MB];
+    for (int r = 0; r < MB; ++r) xp[r] = j.x_perm[0] + (m0 + r) * j.x_perm_stride[0];
+    for (int64_t v = 0; v < vectors; ++v) {
+      const vi a = O::load_i_n(row2 + v * V, static_cast<int>(min64(V, words2 - v * V)));
+      __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, 0);
+      const vi b = O::sll(O::spread_pairs(O::xor_(O::load_i_n(row1 + v * V / 2, static_cast<int>(min64((V + 1) / 2, words1 - v * V / 2))), flip), v), 2);
+      const int64_t g0 = v * V * P / j.group_len;
+      const vf lane_scale = lanes_per_group == V
+                                ? O::set1_f(scales[g0])
+                                : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
+      vf acc[MB][NA];
+      for (int r = 0; r < MB; ++r)
+        for (int c = 0; c < NA; ++c) acc[r][c] = O::zero_f();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
+      for (int e = 0; e < P; ++e) {
+        const int pos2 = 8 * (e % 4) + 2 * (e / 4), pos1 = 8 * (e % 4) + e / 4;
+        const vi idx = O::select(top, O::srl(b, pos1), pos2 == 0 ? a : O::srl(a, pos2));
+        const vf f = O::kLutBits >= 3 ? O::lut(idx, table) : O::cvt(O::and_(idx, O::set1_i(7)));
+        for (int r = 0; r < MB; ++r) acc[r][e % NA] = O::fma(f, O::load_f(xp[r] + (v * P + e) * V), acc[r][e % NA]);
+      }
+      for (int r = 0; r < MB; ++r) {
+        vf sum = acc[r][0];
+        for (int c = 1; c < NA; ++c) sum = O::add_f(sum, acc[r][c]);
+        tot[r] = O::fma(sum, lane_scale, tot[r]);
+      }
+    }
+  }
+
   template <int MB>
   static void weight_only_tokens(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, float* out, int64_t ldo) {
     vf tot[MB];
     for (int r = 0; r < MB; ++r) tot[r] = O::zero_f();
-    for (int s = 0; s < set.count; ++s) {
-      switch (set.width[s]) {
+    if (j.w_bits == 3) {
+      weight_only_three<MB>(j, set, n, m0, tot);
+    } else {
+      for (int s = 0; s < set.count; ++s) switch (set.width[s]) {
         case 8: weight_only_slice<8, MB>(j, s, set, n, m0, tot); break;
         case 4: weight_only_slice<4, MB>(j, s, set, n, m0, tot); break;
         case 2: weight_only_slice<2, MB>(j, s, set, n, m0, tot); break;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -147,7 +148,6 @@ TEST_F(CpuKernels, IntegerPathsMatchReferenceExactlyOnEveryIsa) {
       const Operands o = pack(c, path, w, x);
       for (abq_cpu_isa isa : isas_) {
         ASSERT_EQ(abq_cpu_force_isa(isa), ABQ_OK);
-        abq_cpu_set_threads(1 + checked % 2);
         const std::vector<float> got = run(c, path, w, x, o, bias);
         for (size_t i = 0; i < ref.size(); ++i)
           ASSERT_TRUE(same_bits(got[i], rounded(ref[i], c.dtype)))
@@ -221,7 +221,6 @@ TEST_F(CpuKernels, WeightOnlyMatchesReferenceWithinToleranceOnEveryIsa) {
           std::vector<float> scalar;
           for (abq_cpu_isa isa : isas_) {
             ASSERT_EQ(abq_cpu_force_isa(isa), ABQ_OK);
-            abq_cpu_set_threads(1 + i % 2);
             const std::vector<float> got = run(c, ABQ_PATH_WEIGHT_ONLY, w, x, o, bias);
             for (size_t j = 0; j < got.size(); ++j) ASSERT_FALSE(std::isnan(got[j])) << name(c) << " at " << j;
             EXPECT_LT(normalised_mse(got, ref), tol) << abq_cpu_isa_name(isa) << " " << name(c) << " dtype " << dtype;
@@ -253,7 +252,6 @@ TEST_F(CpuKernels, ActQuantMatchesReferenceExactlyOnEveryIsa) {
           const void* input = dtype == ABQ_DTYPE_F32 ? static_cast<const void*>(xf.data()) : xh.data();
           for (abq_cpu_isa isa : isas_) {
             ASSERT_EQ(abq_cpu_force_isa(isa), ABQ_OK);
-            abq_cpu_set_threads(1 + i % 2);
             const size_t words = layout == ABQ_PATH_BITPLANE ? size_t(bits * m * k / 32) : size_t((m * k + 3) / 4);
             std::vector<uint32_t> codes(words, 0xABABABABu);
             std::vector<float> scales(m, std::nanf(""));
@@ -277,6 +275,33 @@ TEST_F(CpuKernels, ActQuantMatchesReferenceExactlyOnEveryIsa) {
             }
           }
         }
+}
+
+// Problems big enough to be split over threads: 1, 2 and 3 threads give the reference bit for bit.
+TEST_F(CpuKernels, ThreadCountsGiveIdenticalResults) {
+  std::mt19937 rng(900);
+  for (int wb : {2, 4}) {
+    const Case c{40, 100, 1024, {wb, 0, 0, 128}, {8, 0, 0}, ABQ_DTYPE_F32};
+    const WeightCodes w = testing::random_weights(rng, c.n, c.k, c.wf);
+    const ActCodes x = testing::random_acts(rng, c.m, c.k, c.xf);
+    const std::vector<float> ref = reference::gemm_reference(w, x, {});
+    for (abq_path path : {ABQ_PATH_BITPLANE, ABQ_PATH_INT8_UNPACK}) {
+      const Operands o = pack(c, path, w, x);
+      for (int threads : {1, 2, 3}) {
+        abq_cpu_set_threads(threads);
+        const std::vector<float> got = run(c, path, w, x, o, {});
+        for (size_t i = 0; i < ref.size(); ++i)
+          ASSERT_TRUE(same_bits(got[i], ref[i])) << threads << " threads " << abq_path_name(path) << " at " << i;
+      }
+    }
+    const Case a16{12, 100, 1024, {wb, 0, 0, 128}, {16, 0, 0}, ABQ_DTYPE_F32};
+    const ActCodes xv = testing::random_acts(rng, a16.m, a16.k, a16.xf);
+    const Operands o = pack(a16, ABQ_PATH_WEIGHT_ONLY, w, xv);
+    abq_cpu_set_threads(1);
+    const std::vector<float> one = run(a16, ABQ_PATH_WEIGHT_ONLY, w, xv, o, {});
+    abq_cpu_set_threads(2);
+    EXPECT_EQ(run(a16, ABQ_PATH_WEIGHT_ONLY, w, xv, o, {}), one);  // same per-channel summation order
+  }
 }
 
 // Quantizer then GEMM, as a packed linear runs them: equal to the reference of the same codes.
@@ -359,6 +384,32 @@ TEST_F(CpuKernels, ReportsIsasAndChoosesPaths) {
   EXPECT_EQ(abq_cpu_choose_path(1, 64, 256, {4, 0, 0, 128}, {16, 0, 0}), ABQ_PATH_WEIGHT_ONLY);
   EXPECT_EQ(abq_cpu_choose_path(512, 64, 256, {4, 0, 0, 128}, {8, 0, 0}), ABQ_PATH_INT8_UNPACK);
   EXPECT_EQ(abq_cpu_choose_path(512, 64, 250, {4, 0, 0, 128}, {8, 0, 0}), ABQ_PATH_AUTO);
+}
+
+// The tuning table decides where it has the bits: the nearest measured problem in log M, N, K.
+TEST_F(CpuKernels, ChoosePathFollowsTheTuningTable) {
+  const std::string path = ::testing::TempDir() + "/cpu_tuning_test.txt";
+  {
+    std::ofstream out(path);
+    out << "# abq cpu tuning v1\n2 2 1 576 640 10.0 20.0\n2 2 512 576 640 900.0 800.0\n";
+  }
+  ASSERT_EQ(abq_cpu_load_tuning(path.c_str()), ABQ_OK) << abq_last_error();
+  const abq_weight_format w2{2, 0, 0, 0};
+  EXPECT_EQ(abq_cpu_choose_path(1, 600, 640, w2, {2, 0, 0}), ABQ_PATH_BITPLANE);
+  EXPECT_EQ(abq_cpu_choose_path(3, 600, 640, w2, {2, 0, 0}), ABQ_PATH_BITPLANE);  // nearer M = 1
+  EXPECT_EQ(abq_cpu_choose_path(64, 600, 640, w2, {2, 0, 0}), ABQ_PATH_INT8_UNPACK);
+  // No entry for w2a8: the instruction-count model (int8 for 512 tokens).
+  EXPECT_EQ(abq_cpu_choose_path(512, 600, 640, w2, {8, 0, 0}), ABQ_PATH_INT8_UNPACK);
+  {
+    std::ofstream out(path);
+    out << "# abq cpu tuning v1\n2 2 1 576 640 10.0\n";
+  }
+  EXPECT_EQ(abq_cpu_load_tuning(path.c_str()), ABQ_ERR_INVALID);
+  EXPECT_EQ(std::string(abq_last_error()),
+            "abq_cpu_load_tuning: " + path +
+                ":2: expected 7 fields <w_bits> <x_bits> <M> <N> <K> <bitplane_us> <int8_unpack_us>, got \"2 2 1 576 "
+                "640 10.0\"");
+  ASSERT_EQ(abq_cpu_load_tuning(nullptr), ABQ_OK);
 }
 
 }  // namespace
