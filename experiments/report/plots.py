@@ -73,7 +73,7 @@ def ppl_vs_bits(runs, out):
         ax.set_ylabel(f"perplexity on {dataset} (log scale)")
         model = ", ".join(sorted({r["model"] for r in runs}))
         note = weights_note(runs)
-        ax.set_title(f"Perplexity vs weight bits: {model}" + (f"\n({note})" if note else ""), fontsize=10)
+        ax.set_title(f"Perplexity vs weight bits: {model}" + (f"\nweights: {note}" if note else ""), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="method", fontsize=8)
         save(fig, out, f"ppl_vs_bits_{safe(dataset)}")
