@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "framework/core/error.h"
 
@@ -46,10 +47,14 @@ GateResult check_gates(const ReportSpec& spec, const std::vector<LaidTable>& tab
     throw ConfigError((spec.path.empty() ? std::string("the default report") : spec.path) +
                       ": --check needs `gates:` (a tolerance per metric) in the report spec");
   GateResult result;
+  std::set<std::string> seen;  // a cell shown by two tables (layout and paper / ours / delta) is checked once
   for (const auto& table : tables)
     for (const auto& c : table.comparisons) {
       const GateSpec* gate = gate_for(spec, c.column->metric);
       if (!gate) continue;
+      const ColumnSpec& col = *c.column;
+      if (!seen.insert(c.setting + "\n" + c.method + "\n" + col.model + "\n" + col.metric + "\n" + col.dataset).second)
+        continue;
       if (!c.comparable) {
         const std::string line = cell_name(table, c) + ": protocols differ (ours " + c.ours_protocol + ", paper " +
                                  c.paper_protocol + ")";

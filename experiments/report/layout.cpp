@@ -183,6 +183,7 @@ void rank_table(LaidTable& table, double z) {
     for (size_t r = 0; r < table.rows.size(); ++r)
       if (table.rows[r].ranked && table.rows[r].cells[c].present) groups[table.rows[r].group].push_back(r);
     for (const auto& [group, rows] : groups) {
+      if (rows.size() < 2) continue;  // best of one is no finding
       std::vector<double> values, stderrs;
       for (size_t r : rows) {
         values.push_back(table.rows[r].cells[c].value);

@@ -21,7 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 ACCURACY = ("acc",)
@@ -68,18 +68,31 @@ def ppl_vs_bits(runs, out):
             ax.plot(xs, ys, marker="o", label=method)
             for x, y, setting in points:
                 ax.annotate(setting, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=7)
-        ax.set_yscale("log")
-        # Plain numbers on the log axis ("25", "1500"), not 2.5 x 10^1.
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        log_axis_ticks(ax)
         ax.set_xlabel("average weight bits of the block linears (scales and zero-points counted)")
         ax.set_ylabel(f"perplexity on {dataset} (log scale)")
         model = ", ".join(sorted({r["model"] for r in runs}))
         note = weights_note(runs)
-        ax.set_title(f"Perplexity vs weight bits: {model}" + (f"\n({note})" if note else ""), fontsize=10)
+        ax.set_title(f"Perplexity vs weight bits: {model}" + (f"\nweights: {note}" if note else ""), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="method", fontsize=8)
         save(fig, out, f"ppl_vs_bits_{safe(dataset)}")
+
+
+def log_axis_ticks(ax):
+    """Log y with plain numbers ("25", "1500", not 2.5 x 10^1). Within one decade matplotlib puts
+    no tick at all, so five geometric ticks are set; wider ranges label 1, 2 and 5 multiples."""
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    if hi / lo < 10:
+        ax.set_yticks([lo * (hi / lo) ** (k / 4) for k in range(5)])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.5g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_ylim(lo, hi)
+        return
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "25" else ""))
 
 
 def pareto(points):
@@ -108,8 +121,13 @@ def acc_vs_bytes(runs, out):
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], label=method, s=50, marker=markers[k % len(markers)],
                    facecolors="none", edgecolors=f"C{k}", linewidths=1.5)
     front = pareto([(b, a) for b, a, _ in rows])
-    ax.plot([rows[i][0] for i in front], [rows[i][1] for i in front], "k--", lw=1, label="Pareto front")
+    ax.plot([rows[i][0] for i in front], [rows[i][1] for i in front], "k--", lw=1, marker="o", ms=12,
+            mfc="none", mec="k", label="Pareto front (circled)")
+    labelled = set()
     for b, a, r in rows:
+        if (round(b, 6), round(a, 6), r["setting"]) in labelled:
+            continue  # one label per point, however many methods share it
+        labelled.add((round(b, 6), round(a, 6), r["setting"]))
         ax.annotate(r["setting"], (b, a), textcoords="offset points", xytext=(5, 3), fontsize=7)
     ax.set_xlabel("block-linear weight storage (MiB, scales and zero-points counted)")
     ax.set_ylabel("mean zero-shot accuracy (%, acc)")

@@ -3,7 +3,7 @@
 // stored standard errors cannot tell them apart: |a - b| / sqrt(sa^2 + sb^2) < z (1.96: two-sided
 // 5 %; lm-eval's model comparator uses the same statistic). A missing stderr counts as 0, so
 // published numbers (no stderr) tie only when equal as printed. Every value tied with the best is
-// best; second is the best of the rest, with its ties.
+// best; second is the best of the rest, with its ties. A group with one ranked row gets no mark.
 #pragma once
 
 #include <cstdint>

@@ -59,6 +59,12 @@ TEST(Gates, PassAndFailListingTheCell) {
                           spec());
   EXPECT_FALSE(fail.passed());
   EXPECT_EQ(fail.compared, 2);
+  // The same cells in a second table (a spec's layout and its paper / ours / delta table) count once.
+  const std::vector<Observation> o = {obs(Source::paper, "ABQ-LLM", "ppl", 9.31, "gptq.wikitext2.T2048"),
+                                      obs(Source::ours, "ABQ-LLM", "ppl", 9.80, "gptq.wikitext2.T2048@ab")};
+  const TableSpec t = table();
+  const std::vector<LaidTable> twice = {lay_out(t, o, 1.96), lay_out(t, o, 1.96)};
+  EXPECT_EQ(check_gates(spec(), twice).failures.size(), 1u);
   ASSERT_EQ(fail.failures.size(), 1u);
   EXPECT_EQ(fail.failures[0],
             "g: W4A4KV4 ABQ-LLM / Wiki: ours 9.8 vs paper 9.31 (delta +0.49 = +5.26 %, tolerance 2.00 %)");

@@ -61,6 +61,7 @@ TEST(Layout, GroupsSeedsAndProtocolFlags) {
   EXPECT_DOUBLE_EQ(wiki.value, 10.5);
   EXPECT_DOUBLE_EQ(wiki.stderr_value, 0.25);  // sqrt(0.09 + 0.16) / 2
   EXPECT_EQ(wiki.observations, 2);
+  EXPECT_EQ(wiki.rank, 0);  // alone in its group: no best of one
   EXPECT_TRUE(wiki.notes.empty());  // both protocol names equal; only the hashes differ
   const Cell& c4 = t.rows[0].cells[1];
   ASSERT_EQ(c4.notes.size(), 1u);
