@@ -15,6 +15,7 @@ int cmd_validate(const Args& args);
 int cmd_show(const Args& args);
 int cmd_describe(const Args& args);
 int cmd_eval(const Args& args);
+int cmd_bench(const Args& args);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -23,6 +23,8 @@ const Subcommand kSubcommands[] = {
     {"run", "calibrate, quantize and evaluate every run of an experiment; append to its HDF5 store",
      abq::cli::cmd_run},
     {"eval", "evaluate a checkpoint with an experiment's evaluators, nothing quantized", abq::cli::cmd_eval},
+    {"bench", "resident weight bytes and tokens/s of packed vs simulated execution for each run",
+     abq::cli::cmd_bench},
     {"config", "print the fully resolved config of an experiment (includes, defaults, --set applied)",
      abq::cli::cmd_config},
     {"validate", "check experiment files against the schema without running them", abq::cli::cmd_validate},

@@ -5,7 +5,11 @@
 // kernels/reference/act_quant_reference.h), computed over the real K before padding.
 //
 // Today's implementation (packed_gemm.cpp) is kernels/reference: exact and slow. A faster
-// backend of the same C API replaces that one file; every caller and test stays as it is.
+// backend of the same C API replaces that one file; every caller and test stays as it is. A
+// backend whose fused quantizer reads the padded row (abq_quantize_activations over k_padded)
+// keeps each token's range that of its real K by padding the row with copies of one of its own
+// values (min and max unchanged); the padded weight codes (= zero-points) cancel whatever codes
+// those get, and A16 rows pad with zeros.
 #pragma once
 
 #include <cstdint>
