@@ -20,6 +20,7 @@ int cmd_sweep(const Args& args);
 int cmd_merge(const Args& args);
 int cmd_status(const Args& args);
 int cmd_report(const Args& args);
+int cmd_bench(const Args& args);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -29,6 +29,8 @@ const Subcommand kSubcommands[] = {
     {"merge", "merge results files (a sweep's task files) into one, refusing conflicting records", abq::cli::cmd_merge},
     {"status", "per-run state of a sweep: its stores and, on Slurm, the queue", abq::cli::cmd_status},
     {"eval", "evaluate a checkpoint with an experiment's evaluators, nothing quantized", abq::cli::cmd_eval},
+    {"bench", "resident weight bytes and tokens/s of packed vs simulated execution for each run",
+     abq::cli::cmd_bench},
     {"config", "print the fully resolved config of an experiment (includes, defaults, --set applied)",
      abq::cli::cmd_config},
     {"validate", "check experiment files against the schema without running them", abq::cli::cmd_validate},

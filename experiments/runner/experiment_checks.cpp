@@ -12,7 +12,9 @@
 #include "framework/methods/registry.h"
 #include "framework/model/llama_model.h"
 #include "framework/model/site_names.h"
+#include "framework/packed/kernel_format.h"
 #include "framework/pipeline/model_loader.h"
+#include "framework/pipeline/packed_execution.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/quant/fake_quant.h"
 
@@ -173,16 +175,87 @@ bool checkpoint_config(const ExperimentSpec& spec, ShapeCache& shapes, model::Ll
   return true;
 }
 
+// The model's shapes when they are known now: a valid random model's, or a readable checkpoint's.
+bool model_config(const ExperimentSpec& spec, ShapeCache& shapes, Diagnostics* diagnostics, model::LlamaConfig& config) {
+  if (spec.model.source == "random") {
+    if (diagnostics && !check_random_model(spec, *diagnostics)) return false;
+    config = pipeline::random_model_config(spec.model.random);
+    return true;
+  }
+  return checkpoint_config(spec, shapes, config);  // else checked by the run before calibration
+}
+
 void check_weight_groups(const ExperimentSpec& spec, ShapeCache& shapes, Diagnostics& diagnostics) {
   model::LlamaConfig config;
-  if (spec.model.source == "random") {
-    if (!check_random_model(spec, diagnostics)) return;
-    config = pipeline::random_model_config(spec.model.random);
-  } else if (!checkpoint_config(spec, shapes, config)) {
-    return;  // checked by the run before calibration
-  }
+  if (!model_config(spec, shapes, &diagnostics, config)) return;
   for (const auto& problem : weight_group_problems(spec, config))
     diagnostics.add(problem.key, true, problem.message, problem.hint);
+}
+
+// ---- quant.execution: packed
+
+// The declared plan (site -> spec) and the sites with their shapes; false when the model config or
+// an override is bad (reported by the other checks or the run).
+bool declared_sites(const ExperimentSpec& spec, const model::LlamaConfig& model_config,
+                    std::vector<methods::SiteInfo>& sites, std::map<std::string, quant::QuantSpec>& plan) {
+  try {
+    sites = methods::allocation_sites(model::resolve_config(model_config));
+    methods::DefaultSpecs defaults{spec.quant.weights, spec.quant.activations, spec.quant.kv};
+    plan = methods::declared_plan(sites, defaults, spec.quant.overrides);
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+// "layers.3.mlp.down_proj.weight" -> "mlp.down_proj"
+std::string linear_of_site(const std::string& site) {
+  const auto first = site.find('.', site.find('.') + 1);
+  return site.substr(first + 1, site.rfind('.') - first - 1);
+}
+
+// The input site of a weight site: "layers.3.mlp.down_proj.weight" -> "layers.3.mlp.down_proj.input".
+std::string input_of(const std::string& weight_site) { return weight_site.substr(0, weight_site.rfind('.')) + ".input"; }
+
+void check_packed_execution(const ExperimentSpec& spec, const Document& document, ShapeCache& shapes,
+                            Diagnostics& diagnostics) {
+  if (spec.quant.execution != pipeline::kExecutionPacked) return;
+  const KeyPath key{"quant", "execution"};
+  if (spec.model.device != "cpu")
+    diagnostics.add(key, true, cat("quant.execution: packed runs on device cpu in this build; model.device is ", spec.model.device),
+                    "set model.device: cpu, or quant.execution: simulated");
+  if (spec.model.streamed)
+    diagnostics.add(key, true, "quant.execution: packed needs the model resident; model.streamed is true",
+                    "set model.streamed: false");
+  const std::string& quantizer = spec.quant.weight_quantizer.type;
+  if (methods::weight_quantizer_needs_calibration(quantizer))
+    diagnostics.add(key, true,
+                    cat("quant.execution: packed: weight quantizer '", quantizer, "' bakes fake-quantized blocks during "
+                        "block-wise calibration and keeps no integer codes"),
+                    "use a calibration-free weight quantizer (rtn), or quant.execution: simulated");
+  model::LlamaConfig config;
+  std::vector<methods::SiteInfo> sites;
+  std::map<std::string, quant::QuantSpec> plan;
+  if (!model_config(spec, shapes, nullptr, config) || !declared_sites(spec, config, sites, plan)) return;
+  // One message per distinct problem: its first site and how many more linears share it.
+  std::map<std::string, std::pair<std::string, int64_t>> by_problem;
+  std::vector<std::string> order;
+  for (const auto& info : sites) {
+    if (info.role != methods::SiteRole::weight || !plan.at(info.name).enabled()) continue;
+    const std::string problem = packed::weight_packing_problem(plan.at(info.name), info.out_features, info.in_features);
+    if (problem.empty()) continue;
+    auto [it, fresh] = by_problem.try_emplace(problem, info.name, 0);
+    if (fresh) order.push_back(problem);
+    ++it->second.second;
+  }
+  for (const auto& problem : order) {
+    const auto& [site, count] = by_problem.at(problem);
+    diagnostics.add(key, true,
+                    cat("quant.execution: packed: ", site, " (", quant::describe(plan.at(site), "w"), ") cannot run packed: ",
+                        problem, count > 1 ? cat(" (and ", count - 1, count == 2 ? " more linear)" : " more linears)") : std::string()),
+                    "the kernels take 1..8-bit weights in groups of 64 or 128 or one per output channel; override "
+                    "those sites, or set quant.execution: simulated");
+  }
 }
 
 }  // namespace
@@ -273,6 +346,42 @@ void check_experiment(const ExperimentSpec& spec, const Document& document, Diag
   check_activation_ranges(spec, document, diagnostics);
   check_calibration_needs(spec, document, diagnostics);
   check_weight_groups(spec, shapes, diagnostics);
+  check_packed_execution(spec, document, shapes, diagnostics);
+}
+
+std::vector<std::string> packed_execution_notes(const ExperimentSpec& spec, ShapeCache& shapes) {
+  if (spec.quant.execution != pipeline::kExecutionPacked) return {};
+  model::LlamaConfig config;
+  std::vector<methods::SiteInfo> sites;
+  std::map<std::string, quant::QuantSpec> plan;
+  if (!model_config(spec, shapes, nullptr, config) || !declared_sites(spec, config, sites, plan))
+    return {"packed: the model's shapes are not readable now; the run checks every linear when it loads the model"};
+  // One line per linear and what it runs as, with the layers that share it.
+  std::map<std::string, int64_t> count;
+  std::vector<std::string> order;
+  for (const auto& info : sites) {
+    if (info.role != methods::SiteRole::weight) continue;
+    const quant::QuantSpec& w = plan.at(info.name);
+    const quant::QuantSpec& a = plan.at(input_of(info.name));
+    std::string line;
+    if (!w.enabled()) {
+      line = cat(linear_of_site(info.name), ": fp weight, runs unquantized");
+    } else if (const std::string problem = packed::weight_packing_problem(w, info.out_features, info.in_features);
+               !problem.empty()) {
+      line = cat(linear_of_site(info.name), ": cannot run packed: ", problem);
+    } else {
+      const int64_t k = info.in_features, padded = packed::padded_k(k);
+      const std::string fusion = packed::activation_fusion_problem(a);
+      line = cat(linear_of_site(info.name), ": ", quant::describe(w, "w"), " as ", packed::describe(packed::weight_format(w)),
+                 ", K ", k, padded != k ? cat(" padded to ", padded) : std::string(), "; input ",
+                 !a.enabled() ? std::string("fp") : fusion.empty() ? cat(quant::describe(a, "a"), " fused")
+                                                                   : cat(quant::describe(a, "a"), " as a hook (", fusion, ")"));
+    }
+    if (count[line]++ == 0) order.push_back(line);
+  }
+  std::vector<std::string> out;
+  for (const auto& line : order) out.push_back(cat("packed: ", line, " [", count[line], count[line] == 1 ? " linear]" : " linears]"));
+  return out;
 }
 
 }  // namespace abq::runner

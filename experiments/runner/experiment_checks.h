@@ -8,6 +8,9 @@
 //   model.random             num_heads divides hidden_size; num_kv_heads divides num_heads
 //   per_group weight specs   gptq / awq_clip: group_size divides the input size of every linear it
 //                            applies to (RTN quantizes a shorter last group)
+//   quant.execution: packed  device cpu, a resident model, a weight quantizer that keeps its codes,
+//                            and every quantized linear's format one the kernels run (site, K,
+//                            group size named; framework/packed/kernel_format.h)
 //
 // The last one needs the model's shapes: a random model's come from its config, a checkpoint's from
 // its header (GGUF metadata, HF config.json) when that file can be read now. When it cannot, the
@@ -37,6 +40,11 @@ void check_experiment(const pipeline::ExperimentSpec& spec, const config::Docume
 /// The positions of the keys that run-time checks name, by dotted path ("quant.weights.group_size"),
 /// taken from `document`: kept in pipeline::ExperimentSpec::key_positions.
 std::map<std::string, std::string> runtime_key_positions(const config::Document& document);
+
+/// What each linear runs as under quant.execution: packed (format, K and its padding, whether the
+/// input's activation quantizer is fused), one line per distinct answer with its linear count;
+/// empty for simulated runs. `abq validate` prints it.
+std::vector<std::string> packed_execution_notes(const pipeline::ExperimentSpec& spec, ShapeCache& shapes);
 
 /// A problem with one key of the run's config.
 struct KeyProblem {

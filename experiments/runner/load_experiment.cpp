@@ -128,6 +128,11 @@ Schema build_experiment_schema() {
       {"corrections", Schema::list(methods::component_schema(methods::ComponentKind::correction))
                           .default_value(YAML::Node(YAML::NodeType::Sequence))},
       {"allocation", allocation_schema(override_entry)},
+      {"execution", Schema::enumeration({"simulated", "packed"}).optional()
+                        .doc("simulated (default): quantized weights are fake-quantized fp weights and activation "
+                             "quantizers fake-quantize; packed: quantized linears run on their packed codes through "
+                             "the kernels (device cpu), with per-token activation quantizers at their inputs fused "
+                             "into the call. `abq validate` names every linear that cannot run packed and why")},
   });
   quant.rule("an override's spec (its keys over the role's default) follows the spec's rules", override_spec_problems);
   return Schema::object({
@@ -204,6 +209,7 @@ ExperimentSpec parse_spec(const YAML::Node& r) {
   s.quant.weight_quantizer = parse_component(q["weight_quantizer"]);
   for (const auto& n : q["corrections"]) s.quant.corrections.push_back(parse_component(n));
   s.quant.allocation = parse_component(q["allocation"]);
+  if (q["execution"]) s.quant.execution = q["execution"].as<std::string>();
   s.quant.allocation.options.remove("overrides");
   for (const auto& o : q["allocation"]["overrides"]) {
     methods::SiteOverride so;

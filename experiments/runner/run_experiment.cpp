@@ -30,7 +30,9 @@
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
+#include "framework/packed/packed_gemm.h"
 #include "framework/pipeline/model_loader.h"
+#include "framework/pipeline/packed_execution.h"
 #include "framework/pipeline/quantize_model.h"
 #include "framework/pipeline/stop_request.h"
 #include "framework/store/provenance.h"
@@ -125,6 +127,7 @@ bool reinstall_exported(model::LlamaModel& model, const ExportedQuant& exported,
     throw ConfigError("the model folder is an exported quantized model (abq_quant.json) and the run quantizes "
                       "activations again; set quant.activations.bits and quant.kv.bits to 16");
   pipeline::install_activation_specs(model, exported.activations);
+  if (!model.streamed()) pipeline::drop_fused_activation_hooks(model);  // a packed checkpoint quantizes in the kernel call
   record.attributes["setting"] = exported.setting;
   bool exact = true;
   for (const auto& [site, spec] : exported.activations) exact = exact && pipeline::token_local(spec);
@@ -287,6 +290,11 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
       prefix_reuse = reinstall_exported(model, exported, report, record);
     }
     if (report.calibration_blocks.rows() > 0) record.tables["calibration_blocks"] = report.calibration_blocks;
+    if (spec.quant.execution == pipeline::kExecutionPacked) {
+      record.attributes["execution"] = spec.quant.execution;
+      record.attributes["packed_backend"] = packed::packed_gemm_backend();
+      record.tables["packed"] = report.packed;
+    }
   }
   pipeline::stop_if_requested("after quantization, before evaluation");
   std::vector<std::unique_ptr<evaluators::Evaluator>> evals;

@@ -50,6 +50,13 @@ void check_tensor(const std::string& name, const torch::Tensor& t, const std::ve
                     kEmbedTokensName, ")"));
 }
 
+// A linear held only in packed form (quant.execution: packed) must still have the config's shape.
+void check_packed(const std::string& name, const PackedLinear& packed, const Dim& out, const Dim& in) {
+  if (packed.out_features() != out.value || packed.in_features() != in.value)
+    throw Error(cat("packed weight '", name, "' has shape [", packed.out_features(), ", ", packed.in_features(),
+                    "]; expected [", out.symbol, ", ", in.symbol, "] = [", out.value, ", ", in.value, "]"));
+}
+
 torch::Tensor randn(const std::vector<int64_t>& sizes, at::Generator& gen, double std, double mean,
                     torch::ScalarType dtype) {
   auto t = torch::randn(sizes, gen, torch::TensorOptions().dtype(torch::kFloat32));
@@ -183,7 +190,10 @@ void LlamaModel::check_block(int64_t i, const DecoderBlock& b) const {
       case LinearKind::down_proj: in = F; break;
     }
     const auto& lin = b.linear(kind);
-    check_tensor(site_name(i, weight_site(kind)), lin.weight, {out, in}, ref);
+    if (lin.weight.defined() || !lin.packed)
+      check_tensor(site_name(i, weight_site(kind)), lin.weight, {out, in}, ref);
+    else
+      check_packed(site_name(i, weight_site(kind)), *lin.packed, out, in);
     const bool qkv = kind == LinearKind::q_proj || kind == LinearKind::k_proj || kind == LinearKind::v_proj;
     if (lin.bias.defined() || (qkv && c.attention_bias))
       check_tensor(linear_bias_name(i, kind), lin.bias, {out}, ref);

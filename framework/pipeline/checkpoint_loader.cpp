@@ -186,12 +186,13 @@ model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::Lla
 }
 
 model::LlamaWeights weights_from_safetensors(const std::string& path, const model::LlamaConfig& config,
-                                             torch::ScalarType dtype) {
+                                             torch::ScalarType dtype, const std::function<bool(const std::string&)>& skip) {
   auto checkpoint = io::SafetensorsCheckpoint::open(path);
   const auto names = checkpoint.tensor_names();
   check_layer_count(config, hf_layers_present(names), path, "num_hidden_layers");
   auto w = empty_weights(config);
   for (const auto& name : names) {
+    if (skip && skip(name)) continue;
     auto view = checkpoint.view(name);
     torch::Tensor* target = slot(w, name, config, view.file);
     if (!target) continue;

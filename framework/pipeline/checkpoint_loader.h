@@ -5,6 +5,7 @@
 //         read on demand from the mapping (model.streamed: true).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <torch/torch.h>
@@ -19,9 +20,11 @@ namespace abq::pipeline {
 model::LlamaWeights weights_from_gguf(const io::GgufFile& file, const model::LlamaConfig& config,
                                       torch::ScalarType dtype);
 
-/// Every tensor from an HF folder (or file) of safetensors.
+/// Every tensor from an HF folder (or file) of safetensors; names for which `skip` returns true are
+/// left to the caller (a packed checkpoint's codes, packed_checkpoint.h).
 model::LlamaWeights weights_from_safetensors(const std::string& path, const model::LlamaConfig& config,
-                                             torch::ScalarType dtype);
+                                             torch::ScalarType dtype,
+                                             const std::function<bool(const std::string&)>& skip = {});
 
 /// A streamed model's weights: the resident tensors (embed_tokens, norm, lm_head; layers empty)
 /// and a source that converts one decoder block at a time out of the memory-mapped checkpoint and,

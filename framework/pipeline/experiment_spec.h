@@ -68,6 +68,7 @@ struct QuantPlanSpec {
   std::vector<ComponentSpec> corrections;
   ComponentSpec allocation;        // registered allocation and its own options (quant.allocation)
   std::vector<methods::SiteOverride> overrides;  // quant.allocation.overrides, applied after the allocation
+  std::string execution = "simulated";  // quant.execution: simulated (fake-quantized fp weights) | packed (the kernels)
 };
 
 struct ExperimentSpec {

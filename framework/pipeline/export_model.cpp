@@ -10,6 +10,7 @@
 #include "framework/core/error.h"
 #include "framework/core/regular_file.h"
 #include "framework/io/safetensors_writer.h"
+#include "framework/pipeline/packed_checkpoint.h"
 #include "framework/quant/fake_quant.h"
 #include "framework/quant/quant_spec_json.h"
 
@@ -46,7 +47,8 @@ std::vector<io::TensorToWrite> hf_tensors(const model::LlamaModel& m, const std:
                                   b.post_attention_norm, dtype));
     for (model::LinearKind kind : model::all_linear_kinds()) {
       const auto& lin = b.linear(kind);
-      out.push_back(tensor_to_write(p + model::site_name(i, model::weight_site(kind)), lin.weight, dtype));
+      if (lin.weight.defined())  // a linear held only packed goes in as codes (packed_checkpoint.h)
+        out.push_back(tensor_to_write(p + model::site_name(i, model::weight_site(kind)), lin.weight, dtype));
       if (lin.bias.defined()) out.push_back(tensor_to_write(p + model::linear_bias_name(i, kind), lin.bias, dtype));
     }
   }
@@ -123,7 +125,13 @@ void export_model(const model::LlamaModel& model, const ExportedQuant& quant, co
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(cat("export: cannot create folder '", dir, "': ", ec.message()));
-  io::write_safetensors(dir + "/model.safetensors", hf_tensors(model, dtype), {{"format", "pt"}});
+  auto tensors = hf_tensors(model, dtype);
+  const std::string manifest = has_packed_linears(model) ? packed_tensors(model, tensors) : "";
+  io::write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  if (manifest.empty())
+    std::filesystem::remove(dir + "/" + kPackedManifest, ec);  // a packed export replaced by a simulated one
+  else
+    write_text(dir + "/" + kPackedManifest, manifest);
   write_text(dir + "/config.json", hf_config(model.config(), dtype).dump(2));
   json q = {{"format", "abq_quant"}, {"version", 1}, {"setting", quant.setting}, {"activations", activations}};
   write_text(dir + "/abq_quant.json", q.dump(2));

@@ -3,6 +3,9 @@
 //   config.json        the LlamaConfig in transformers' keys (read back by io/hf_config.h)
 //   abq_quant.json     {"format": "abq_quant", "version": 1, "setting": "W4A8KV16",
 //                       "activations": {"layers.0.self_attn.q_proj.input": {"bits": 8, ...}, ...}}
+// A run with quant.execution: packed writes its quantized linears as codes, scales and zero-points
+// at their real size instead, with the format manifest abq_packed.json (packed_checkpoint.h);
+// loading that folder runs them packed.
 // Weights alone reproduce a weight-only run; `abq eval` on the folder also reads abq_quant.json
 // and installs the same dynamic activation quantizers, so it reproduces the run's metrics.
 #pragma once

@@ -13,6 +13,7 @@
 #include "framework/io/gguf_dequant.h"
 #include "framework/io/hf_config.h"
 #include "framework/pipeline/checkpoint_loader.h"
+#include "framework/pipeline/packed_checkpoint.h"
 #include "framework/tokenize/gguf_vocab.h"
 #include "framework/tokenize/load_tokenizer.h"
 
@@ -64,6 +65,13 @@ LoadedModel load_gguf(const ExperimentSpec& spec, const std::string& path) {
 std::unique_ptr<model::LlamaModel> hf_model(const ExperimentSpec& spec, const std::string& path,
                                             const model::LlamaConfig& config) {
   const auto dtype = parse_dtype(spec.model.dtype);
+  if (is_packed_folder(path)) {  // quantized linears as codes: they run packed
+    if (spec.model.streamed)
+      throw ConfigError(cat(path, " is a packed checkpoint (", kPackedManifest, "); it loads resident: set model.streamed: false"));
+    auto weights = weights_from_safetensors(path, config, dtype, is_packed_tensor_name);
+    read_packed_linears(path, config, weights);
+    return std::make_unique<model::LlamaModel>(config, std::move(weights));
+  }
   if (!spec.model.streamed)
     return std::make_unique<model::LlamaModel>(config, weights_from_safetensors(path, config, dtype));
   auto streamed = streamed_weights_from_safetensors(path, config, dtype);
@@ -100,7 +108,9 @@ LoadedModel load_hf(const ExperimentSpec& spec, const std::string& path) {
       loaded.tokenizer_sha256 = sha256_file(path + "/" + name);
       break;
     }
-  loaded.weights_note = spec.model.streamed ? "HF safetensors (streamed)" : "HF safetensors";
+  loaded.weights_note = spec.model.streamed ? "HF safetensors (streamed)"
+                        : is_packed_folder(path) ? "HF safetensors, quantized linears packed (abq_packed.json)"
+                                                 : "HF safetensors";
   return loaded;
 }
 

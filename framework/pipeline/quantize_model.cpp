@@ -16,6 +16,9 @@
 #include "framework/methods/allocations/site_table.h"
 #include "framework/methods/registry.h"
 #include "framework/pipeline/stop_request.h"
+#include "framework/packed/kernel_format.h"
+#include "framework/packed/packed_linear.h"
+#include "framework/pipeline/packed_execution.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
 #include "framework/quant/storage_bits.h"
@@ -157,6 +160,17 @@ void record_calibration(const calib::CalibrationReport& result, QuantizationRepo
   report.calibration_blocks = block_table(result.blocks);
 }
 
+// The codes, scales and zero-points of a baked weight in the kernels' layout, kept on the linear
+// beside its fake weight (export writes them; packed execution runs them); null when the format has
+// no kernel form (packed/kernel_format.h) or the quantizer returned no codes.
+std::shared_ptr<const model::PackedLinear> packed_form(const quant::QuantSpec& spec,
+                                                       const methods::WeightQuantResult& result,
+                                                       const torch::Tensor& weight) {
+  if (!result.codes.defined() || !packed::weight_packing_problem(spec, weight.size(0), weight.size(1)).empty())
+    return nullptr;
+  return packed::make_packed_linear(packed::pack_quantized(spec, result.codes, result.scale, result.zero), {});
+}
+
 // Weight quantizers that calibrate (GPTQ, awq_clip, learned: OmniQuant, AffineQuant, ABQ-LLM) run
 // block by block on the calibration windows, through the registry's BlockCalibrator for their
 // type, with per-block checkpoints so a killed run resumes at the next block.
@@ -238,6 +252,7 @@ void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
       }
       report.sites.push_back(site_row(site, spec, quant::mse(linear.weight, result.fake_weight),
                                       quant::sqnr_db(linear.weight, result.fake_weight)));
+      linear.packed = packed_form(spec, result, linear.weight);
       linear.weight = result.fake_weight.to(linear.weight.scalar_type());
     }
     progress.advance();
@@ -344,6 +359,7 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
 
   quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, weights_digest, report);
   install_activation_quantizers(m, allocation, calibration, report);
+  if (plan.execution == kExecutionPacked) report.packed = execute_packed(m, allocation);
   for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds())
       if (model::is_activation(kind)) {

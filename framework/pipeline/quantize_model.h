@@ -1,6 +1,7 @@
 // Turning an fp model into the experiment's quantized model: corrections (with their fp-output
 // check), bit allocation over the named sites, weight quantization, and activation quantizers
-// installed as hooks at linear inputs and on Q/K/V. Returns per-site statistics for the store.
+// installed as hooks at linear inputs and on Q/K/V; with quant.execution: packed the quantized
+// linears then run through the kernels (packed_execution.h). Returns per-site statistics for the store.
 #pragma once
 
 #include <map>
@@ -29,6 +30,7 @@ struct QuantizationReport {
   // context once (EvalContext::prefix_reuse, framework/model/kv_cache.h).
   bool prefix_reuse_exact = true;
   std::map<std::string, quant::QuantSpec> activations;  // enabled activation sites (for export)
+  store::Table packed;                    // quant.execution: packed: one row per packed linear (packed_execution.h)
 };
 
 /// The allocation's plan for every site, then the experiment's per-site overrides (what

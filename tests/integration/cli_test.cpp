@@ -88,13 +88,27 @@ TEST(Cli, UsageAndHelp) {
   auto typo = run_abq("rnu x.yaml");
   EXPECT_EQ(typo.code, 2);
   EXPECT_TRUE(contains(typo.output, "unknown command 'rnu' (did you mean 'run'?)")) << typo.output;
-  for (const char* cmd : {"run", "eval", "config", "validate", "show", "describe", "allocate"}) {
+  for (const char* cmd : {"run", "eval", "config", "validate", "show", "describe", "allocate", "bench"}) {
     auto r = run_abq(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_TRUE(contains(r.output, "usage: abq " + std::string(cmd))) << r.output;
   }
   EXPECT_EQ(run_abq("run").code, 2);                      // missing FILE
   EXPECT_EQ(run_abq("run --no-such-flag x.yaml").code, 2);
+}
+
+// abq bench prints measured figures (no fixed values to compare): one row per run and shape, the
+// byte counts of fp32 and packed weights, and the backend that ran.
+TEST(Cli, BenchPrintsBytesAndRatesOfBothExecutions) {
+  auto r = run_abq("bench " + kFixtures + "tiny_packed.yaml --linears 8x200 --m 3 --repeats 1 --threads 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "M=3 packed tok/s")) << r.output;
+  // 8 x 256 (padded) codes at 4 bits, 8 scales and 8 zero-points; the fp32 weight is 8 x 200 x 4.
+  EXPECT_TRUE(contains(r.output, "linear 8x200")) << r.output;
+  EXPECT_TRUE(contains(r.output, " 6400 ")) << r.output;
+  EXPECT_TRUE(contains(r.output, " 1088 ")) << r.output;
+  EXPECT_TRUE(contains(r.output, "packed backend: kernels/reference")) << r.output;
+  EXPECT_EQ(run_abq("bench " + kFixtures + "tiny_packed.yaml --linears 8by200").code, 2);
 }
 
 TEST(Cli, ConfigErrorsPointIntoTheFile) {

@@ -1,6 +1,7 @@
 // The layering rule of framework/ (framework/README.md, "rule of the rooms"), as a check:
-//   1. framework/ never includes the layers above it (evaluators/, experiments/) nor kernels/,
-//      and names its own headers by their framework/ path;
+//   1. framework/ never includes the layers above it (evaluators/, experiments/), includes
+//      kernels/ only from the folder whose row lists "kernels" (the format adapter), and names
+//      its own headers by their framework/ path;
 //   2. each framework folder includes, besides itself, only the folders its README row lists;
 //   3. every framework folder with sources has a row.
 #pragma once

@@ -1,5 +1,6 @@
-// framework/ keeps the layering that framework/README.md states: no include of evaluators/,
-// experiments/ or kernels/, and each folder includes only the folders its table row lists;
+// framework/ keeps the layering that framework/README.md states: no include of evaluators/ or
+// experiments/, kernels/ only from the folder whose row lists it, and each folder includes only
+// the folders its table row lists;
 // evaluators/ includes nothing of experiments/. The expected values are the README's own table;
 // the planted-tree cases are written by hand so the checker is seen to fail.
 #include <unistd.h>
@@ -87,8 +88,22 @@ TEST_F(PlantedTree, IncludesOfTheLayersAboveAreNamedWithFileAndLine) {
             "(framework/README.md)\n"
             "framework/model/sub/b.cpp:3: #include \"experiments/runner/run_experiment.h\": experiments/ (runner, cli) "
             "sits above framework/ (framework/README.md)\n"
-            "framework/model/sub/b.cpp:4: #include \"kernels/bitplane_gemm.h\": framework/ does not use kernels/, not "
-            "even its public API\n");
+            "framework/model/sub/b.cpp:4: #include \"kernels/bitplane_gemm.h\": only the folder whose row lists "
+            "kernels (the format adapter, framework/README.md) includes kernels/, not model/\n");
+}
+
+TEST_F(PlantedTree, OnlyTheRowListingKernelsIncludesKernels) {
+  fs::create_directories(root_ / "packed");
+  write("packed/adapter.cpp", "#include \"kernels/kernels.h\"\n#include \"framework/core/a.h\"\n");
+  write("core/a.h", "#include \"kernels/kernels.h\"\n");
+  const MayUse table = {{"core", {}}, {"model", {"core"}}, {"packed", {"core", kKernelsEntry}}};
+  EXPECT_EQ(joined(layering_violations(root_, table)),
+            "framework/core/a.h:1: #include \"kernels/kernels.h\": only the folder whose row lists kernels (the "
+            "format adapter, framework/README.md) includes kernels/, not core/\n");
+  const std::string readme = "| folder | holds | may use |\n|---|---|---|\n| core/ | errors | std only |\n"
+                             "| packed/ | adapter | core, kernels (kernels.h only) |\n";
+  const MayUse expected = {{"core", {}}, {"packed", {"core", "kernels"}}};
+  EXPECT_EQ(parse_may_use_table(readme, framework_folders(root_)), expected);
 }
 
 TEST_F(PlantedTree, AFolderOutsideItsRowIsNamed) {

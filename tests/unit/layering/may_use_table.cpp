@@ -44,9 +44,9 @@ MayUse parse_may_use_table(const std::string& readme, const std::set<std::string
     std::string item;
     while (std::getline(items, item, ',')) {
       item = trim(item);
-      if (!folders.count(item))
+      if (!folders.count(item) && item != kKernelsEntry)
         throw std::runtime_error("framework/README.md: row " + folder + "/ may use '" + item +
-                                 "', which is not a framework folder (list folders by name, or \"std only\")");
+                                 "', which is not a framework folder nor \"kernels\" (list folders by name, or \"std only\")");
       allowed.insert(item);
     }
   }
