@@ -17,6 +17,7 @@
 #include "framework/methods/registry.h"
 #include "framework/pipeline/stop_request.h"
 #include "framework/packed/kernel_format.h"
+#include "framework/packed/modelled_latency.h"
 #include "framework/packed/packed_linear.h"
 #include "framework/pipeline/packed_execution.h"
 #include "framework/quant/error_metrics.h"
@@ -68,7 +69,7 @@ methods::SitePlan plan_sites(model::LlamaModel& m, const QuantPlanSpec& plan, co
   std::unique_ptr<calib::CalibrationSensitivity> sensitivity;
   if (!calibration.empty()) sensitivity = std::make_unique<calib::CalibrationSensitivity>(m, calibration);
   const methods::AllocationContext context{sites,          defaults,     m,  calibration, sensitivity.get(),
-                                           weights_digest, cache_root(), {}, record};
+                                           weights_digest, cache_root(), packed::modelled_linear_time_us, record};
   auto allocation = methods::make_allocation(plan.allocation.type, plan.allocation.options);
   methods::SitePlan out = allocation->allocate(context);
   for (const auto& site : sites)
