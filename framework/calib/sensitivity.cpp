@@ -150,7 +150,8 @@ double CalibrationSensitivity::block_output_mse(const methods::SiteSpecs& sites,
   if (auto it = mse_.find(key); it != mse_.end()) return it->second;
   const int64_t layer = single_layer(sites, model_.config());
   const size_t n = window_count(windows);
-  const std::vector<torch::Tensor> reference(block_outputs(layer).begin(), block_outputs(layer).begin() + long(n));
+  const auto& outputs = block_outputs(layer);
+  const std::vector<torch::Tensor> reference(outputs.begin(), outputs.begin() + long(n));
   const double mse = with_sites_quantized(sites, windows, [&] {
     const auto& xs = block_inputs(layer);
     std::vector<torch::Tensor> ys;

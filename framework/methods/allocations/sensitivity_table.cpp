@@ -206,10 +206,12 @@ ScoreTable score_candidates(const AllocationContext& c, const std::vector<SiteGr
   for (size_t g = 0; g < groups.size(); ++g)
     for (size_t k = 0; k < candidates.size(); ++k) {
       double s = 0;
-      if (local) s = local_score(c, service, groups[g], candidates[k], measure, windows);
-      else if (!group_specs(c, groups[g], candidates[k]).empty() && (candidates[k].weights.enabled() || candidates[k].activations))
-        s = measure == Measure::block_mse ? service.block_output_mse(group_specs(c, groups[g], candidates[k]), windows)
-                                          : service.output_kl(group_specs(c, groups[g], candidates[k]), windows);
+      if (local) {
+        s = local_score(c, service, groups[g], candidates[k], measure, windows);
+      } else if (candidates[k].weights.enabled() || candidates[k].activations) {
+        const SiteSpecs specs = group_specs(c, groups[g], candidates[k]);
+        s = measure == Measure::block_mse ? service.block_output_mse(specs, windows) : service.output_kl(specs, windows);
+      }
       if (!std::isfinite(s))
         throw Error(cat("measure ", to_string(measure), ": group ", groups[g].name, " with candidate ", candidates[k].label,
                         " scored ", s, " (non-finite: check the model and calibration data)"));
