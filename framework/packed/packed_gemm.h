@@ -4,12 +4,12 @@
 // (act.bits = 16) or its per-token quantization to `act` (the fused activation quantizer,
 // kernels/reference/act_quant_reference.h), computed over the real K before padding.
 //
-// Today's implementation (packed_gemm.cpp) is kernels/reference: exact and slow. A faster
-// backend of the same C API replaces that one file; every caller and test stays as it is. A
-// backend whose fused quantizer reads the padded row (abq_quantize_activations over k_padded)
-// keeps each token's range that of its real K by padding the row with copies of one of its own
-// values (min and max unchanged); the padded weight codes (= zero-points) cancel whatever codes
-// those get, and A16 rows pad with zeros.
+// The implementation (packed_gemm.cpp) is the CPU backend of the kernel C API
+// (kernels/cpu/cpu_kernels.h); integer paths equal kernels/reference bit for bit, the weight-only
+// path sums in fp32 in its own order. Another backend (CUDA) replaces that one file; every caller
+// and test stays as it is. K padding: weight-only rows pad with zeros; quantized rows pad with
+// copies of one of the token's own values, so the fused quantizer's per-token range stays that
+// of the real K, and the padded weight codes (their zero-points) cancel whatever codes those get.
 #pragma once
 
 #include <cstdint>

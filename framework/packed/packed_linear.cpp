@@ -1,7 +1,5 @@
-// Packed linears on the packed GEMM backend (packed_gemm.h), rows split over LibTorch's threads.
+// Packed linears on the packed GEMM backend (packed_gemm.h).
 #include "framework/packed/packed_linear.h"
-
-#include <ATen/Parallel.h>
 
 #include "framework/core/error.h"
 #include "framework/packed/kernel_format.h"
@@ -9,10 +7,6 @@
 
 namespace abq::packed {
 namespace {
-
-// Rows per backend call: enough that the per-call weight unpacking of the reference stays small
-// against the GEMM, and one call per thread for prefill-sized inputs.
-constexpr int64_t kMinRowsPerCall = 16;
 
 torch::Tensor host_f32(const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat32).contiguous(); }
 
@@ -32,10 +26,7 @@ torch::Tensor PackedLinearKernel::forward(const torch::Tensor& x, const torch::T
   const float* xp = x2.data_ptr<float>();
   const float* bp = b.defined() ? b.data_ptr<float>() : nullptr;
   float* yp = y.data_ptr<float>();
-  const int64_t grain = std::max(kMinRowsPerCall, (m + at::get_num_threads() - 1) / at::get_num_threads());
-  at::parallel_for(0, m, grain, [&](int64_t begin, int64_t end) {
-    packed_gemm(weight_, act_format_, xp + begin * weight_.k, end - begin, bp, yp + begin * weight_.n);
-  });
+  packed_gemm(weight_, act_format_, xp, m, bp, yp);  // the backend splits the work over its threads
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = weight_.n;
   return y.view(shape).to(x.device(), x.scalar_type());

@@ -107,7 +107,7 @@ TEST(Cli, BenchPrintsBytesAndRatesOfBothExecutions) {
   EXPECT_TRUE(contains(r.output, "linear 8x200")) << r.output;
   EXPECT_TRUE(contains(r.output, " 6400 ")) << r.output;
   EXPECT_TRUE(contains(r.output, " 1088 ")) << r.output;
-  EXPECT_TRUE(contains(r.output, "packed backend: kernels/reference")) << r.output;
+  EXPECT_TRUE(contains(r.output, "packed backend: kernels/cpu")) << r.output;
   EXPECT_EQ(run_abq("bench " + kFixtures + "tiny_packed.yaml --linears 8by200").code, 2);
 }
 

@@ -1,12 +1,14 @@
 // The packed GEMM against two references:
-//  * exactness of the K padding: the output equals, bit for bit, kernels.h's formula evaluated
-//    here on the UNPADDED operands (int64 group sums over fake_quant's own ragged groups, then the
-//    fp32 epilogue acc = fma(sw, float(I), acc), y = fma(acc, sx, bias) of gemm_reference.h), so
-//    the padding adds exactly nothing;
+//  * exactness of the K padding: with quantized activations the output equals, bit for bit,
+//    kernels.h's formula evaluated here on the UNPADDED operands (int64 group sums over
+//    fake_quant's own ragged groups, then the fp32 epilogue acc = fma(sw, float(I), acc),
+//    y = fma(acc, sx, bias) of gemm_reference.h), so the padding adds exactly nothing; weight-only
+//    outputs agree within fp32 rounding (the backend's fp32 summation order vs double here);
 //  * the simulated model: fake_quant(x) · fake_quant(W)ᵀ in float64 (quant/fake_quant.h), within
 //    fp32 rounding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "framework/core/error.h"
@@ -98,8 +100,14 @@ TEST(PackedGemm, PaddedKAddsExactlyNothing) {
       std::vector<float> y(3 * 6);
       packed_gemm(linear->weight(), activation_format(c.a), x.contiguous().data_ptr<float>(), 3, nullptr, y.data());
       const auto want = exact_unpadded(q.codes, q.scale, q.zero, c.w, x, c.a);
-      for (size_t i = 0; i < y.size(); ++i)
-        ASSERT_EQ(y[i], want[i]) << quant::describe(c.w, "w") << " " << quant::describe(c.a, "a") << " K " << k << " at " << i;
+      float scale = 0;
+      for (float v : want) scale = std::max(scale, std::fabs(v));
+      for (size_t i = 0; i < y.size(); ++i) {
+        if (c.a.enabled())  // integer paths: bit for bit
+          ASSERT_EQ(y[i], want[i]) << quant::describe(c.w, "w") << " " << quant::describe(c.a, "a") << " K " << k << " at " << i;
+        else  // weight-only: the backend sums in fp32 in its own order
+          ASSERT_NEAR(y[i], want[i], 1e-5f * scale) << quant::describe(c.w, "w") << " K " << k << " at " << i;
+      }
     }
 }
 
