@@ -1,5 +1,7 @@
 #include "framework/calib/sensitivity.h"
 
+#include <algorithm>
+
 #include "framework/calib/hessian.h"
 #include "framework/calib/stream_ops.h"
 #include "framework/core/error.h"
@@ -173,11 +175,16 @@ double CalibrationSensitivity::output_kl(const methods::SiteSpecs& sites, size_t
     for (size_t i = 0; i < n; ++i) fp_logits_.push_back(model_.forward(calibration_[i].to(model_.device())));
     fp_logits_windows_ = n;
   }
+  // Blocks before the first quantized one compute what the fp model computes: start from its
+  // (cached) fp inputs, taken before any site is quantized.
+  int64_t first_layer = model_.config().num_layers;
+  for (const auto& [name, spec] : sites) first_layer = std::min(first_layer, model::require_site(name, model_.config()).layer);
+  const std::vector<torch::Tensor> inputs = block_inputs(first_layer);
   double sum = 0;
   int64_t tokens = 0;
   with_sites_quantized(sites, windows, [&] {
     for (size_t i = 0; i < n; ++i) {
-      sum += kl_sum(fp_logits_[i], model_.forward(calibration_[i].to(model_.device())));
+      sum += kl_sum(fp_logits_[i], model_.forward_from_block(first_layer, inputs[i]));
       tokens += calibration_[i].numel();
     }
     return 0;

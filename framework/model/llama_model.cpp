@@ -264,6 +264,13 @@ torch::Tensor LlamaModel::lm_head(const torch::Tensor& hidden) const {
 
 torch::Tensor LlamaModel::forward(const torch::Tensor& tokens) const { return lm_head(final_hidden(tokens)); }
 
+torch::Tensor LlamaModel::forward_from_block(int64_t layer, const torch::Tensor& x) const {
+  ABQ_ASSERT(layer >= 0 && layer <= config_.num_layers, "forward_from_block: layer ", layer, " of ", config_.num_layers);
+  torch::Tensor h = x;
+  for (int64_t i = layer; i < config_.num_layers; ++i) h = block_forward(i, h);
+  return lm_head(rms_norm(h, weights_.norm, config_.rms_eps));
+}
+
 void LlamaModel::set_activation_hook(const std::string& site, ActivationHook hook) {
   const SiteRef ref = require_site(site, config_);
   if (is_weight(ref.kind))

@@ -86,6 +86,8 @@ class LlamaModel {
   torch::Tensor final_hidden(const torch::Tensor& tokens) const;                       // after final norm, [B,T,C]
   torch::Tensor lm_head(const torch::Tensor& hidden) const;                            // [B,T,C] -> [B,T,V]
   torch::Tensor forward(const torch::Tensor& tokens) const;                            // logits [B,T,V]
+  /// Logits from block `layer`'s input on: blocks layer..L-1, the final norm and the lm_head.
+  torch::Tensor forward_from_block(int64_t layer, const torch::Tensor& x) const;
 
   /// KV reuse (kv_cache.h): runs N prefixes tokens [N, P] once, right-padded to P, with `lengths`
   /// real tokens each (empty: all P), and keeps every layer's keys / values after their hooks.

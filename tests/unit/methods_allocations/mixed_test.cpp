@@ -14,6 +14,7 @@
 #include "framework/methods/allocations/site_table.h"
 #include "framework/methods/registry.h"
 #include "framework/model/llama_model.h"
+#include "framework/packed/modelled_latency.h"
 #include "framework/quant/fake_quant.h"
 #include "framework/quant/quant_spec_options.h"
 #include "tests/support/tiny_llama_config.h"
@@ -188,6 +189,51 @@ TEST_F(Mixed, TheHandHeuristicGivesFirstLastAndDownProjMoreBitsWithinTheSameBudg
   EXPECT_GT(first, middle);
   EXPECT_GT(plan.at("layers.1.mlp.down_proj.weight").bits, plan.at("layers.1.mlp.up_proj.weight").bits);
   EXPECT_EQ(plan.at("layers.3.mlp.up_proj.weight").bits, first);
+}
+
+TEST_F(Mixed, ALatencyBudgetCostsTheChosenSpecsWithTheKernelsModel) {
+  // The modelled time of a plan, summed by hand over its weight sites (M = 1, inputs unquantized).
+  const auto plan_time = [&](const SitePlan& plan) {
+    double us = 0;
+    for (const auto& s : sites)
+      if (s.role == SiteRole::weight)
+        us += packed::modelled_linear_time_us(plan.at(s.name), defaults.activations, s.out_features, s.in_features, 1);
+    return us;
+  };
+  const auto uniform = [&](int bits) {
+    SitePlan plan;
+    for (const auto& s : sites) {
+      quant::QuantSpec w = defaults.weights;
+      w.bits = bits;
+      if (s.role == SiteRole::weight) plan[s.name] = w;
+    }
+    return plan;
+  };
+  const double cheapest = plan_time(uniform(2)), dearest = plan_time(uniform(8));
+  // The budget as the YAML spells it (std::to_string rounds to 6 decimals).
+  const double budget = std::stod(std::to_string((cheapest + dearest) / 2));
+  AllocationRecord r;
+  const AllocationContext c{sites, defaults, model, calibration, &service, "digest-a", cache.string(),
+                            packed::modelled_linear_time_us, &r};
+  const auto options = [](double us) {
+    return YAML::Load("{measure: hessian, ties: none, latency_tokens: 1, budget: {latency_us: " + std::to_string(us) +
+                      "}, candidates: [{bits: 2}, {bits: 4}, {bits: 8}]}");
+  };
+  const auto plan = make_allocation("mixed", options(budget))->allocate(c);
+  const double spent = plan_time(plan);
+  EXPECT_LE(spent, budget);
+  EXPECT_GT(spent, cheapest);  // the budget buys upgrades
+  EXPECT_NEAR(r.numbers.at("allocated_latency_us"), spent, 1e-6 * spent);
+  double chosen_rows = 0;
+  for (const auto& row : r.rows)
+    if (row.chosen) chosen_rows += row.latency_us;
+  EXPECT_NEAR(chosen_rows, spent, 1e-6 * spent);
+  try {
+    make_allocation("mixed", options(cheapest * 0.9))->allocate(c);
+    ADD_FAILURE() << "a budget below the all-2-bit time was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("budget.latency_us"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
