@@ -6,6 +6,7 @@
 
 #include "framework/core/error.h"
 #include "framework/packed/kernel_format.h"
+#include "tests/support/quant_spec_builder.h"
 
 namespace abq::packed {
 namespace {
@@ -13,25 +14,16 @@ namespace {
 using quant::Granularity;
 using quant::QuantSpec;
 
-QuantSpec weight(int bits, Granularity g = Granularity::per_channel, int64_t group = 0, bool symmetric = false,
-                 bool bit_balance = false) {
-  QuantSpec s;
-  s.bits = bits;
-  s.granularity = g;
-  s.group_size = group;
-  s.symmetric = symmetric;
-  s.bit_balance = bit_balance;
-  return s;
-}
+using test::quant_spec;
 
 QuantSpec act(int bits, bool symmetric = false) {
-  QuantSpec s = weight(bits, Granularity::per_token);
+  QuantSpec s = quant_spec(bits, Granularity::per_token);
   s.symmetric = symmetric;
   return s;
 }
 
 TEST(KernelFormat, W2StarIsThreeBitFiveLevelsAndBack) {
-  const QuantSpec w2star = weight(2, Granularity::per_group, 128, false, true);
+  const QuantSpec w2star = quant_spec(2, Granularity::per_group, 128, false, true);
   const abq_weight_format f = weight_format(w2star);
   EXPECT_EQ(f.bits, 3);
   EXPECT_EQ(f.levels, 5);
@@ -47,9 +39,9 @@ TEST(KernelFormat, W2StarIsThreeBitFiveLevelsAndBack) {
 }
 
 TEST(KernelFormat, WeightFormatsRoundTrip) {
-  for (const QuantSpec& s : {weight(4, Granularity::per_group, 128), weight(3), weight(8, Granularity::per_channel, 0, true),
-                             weight(2, Granularity::per_group, 64, true), weight(1), weight(1, Granularity::per_channel, 0, false, true),
-                             weight(2, Granularity::per_group, 64)}) {
+  for (const QuantSpec& s : {quant_spec(4, Granularity::per_group, 128), quant_spec(3), quant_spec(8, Granularity::per_channel, 0, true),
+                             quant_spec(2, Granularity::per_group, 64, true), quant_spec(1), quant_spec(1, Granularity::per_channel, 0, false, true),
+                             quant_spec(2, Granularity::per_group, 64)}) {
     const abq_weight_format f = weight_format(s);
     const QuantSpec back = weight_spec(f);
     EXPECT_EQ(back.bits, s.bits) << quant::describe(s);
@@ -59,20 +51,20 @@ TEST(KernelFormat, WeightFormatsRoundTrip) {
     EXPECT_EQ(back.group_size, s.group_size) << quant::describe(s);
   }
   // Symmetric W8: two's complement 8-bit; W1 with bit balance: 3 levels in 2 bits.
-  EXPECT_EQ(describe(weight_format(weight(8, Granularity::per_channel, 0, true))), "bits=8 levels=256 signed group=channel");
-  EXPECT_EQ(describe(weight_format(weight(1, Granularity::per_channel, 0, false, true))), "bits=2 levels=3 unsigned group=channel");
+  EXPECT_EQ(describe(weight_format(quant_spec(8, Granularity::per_channel, 0, true))), "bits=8 levels=256 signed group=channel");
+  EXPECT_EQ(describe(weight_format(quant_spec(1, Granularity::per_channel, 0, false, true))), "bits=2 levels=3 unsigned group=channel");
   // A per_tensor grid is a per-channel one whose rows share the scale.
-  EXPECT_EQ(weight_format(weight(4, Granularity::per_tensor)).group_size, 0);
+  EXPECT_EQ(weight_format(quant_spec(4, Granularity::per_tensor)).group_size, 0);
 }
 
 TEST(KernelFormat, ProblemsNameKAndTheGroupSize) {
-  EXPECT_EQ(weight_packing_problem(weight(4, Granularity::per_group, 128), 576, 576), "");
-  EXPECT_EQ(weight_packing_problem(weight(4, Granularity::per_group, 32), 576, 576),
+  EXPECT_EQ(weight_packing_problem(quant_spec(4, Granularity::per_group, 128), 576, 576), "");
+  EXPECT_EQ(weight_packing_problem(quant_spec(4, Granularity::per_group, 32), 576, 576),
             "K 576, group size 32: group size 32 is not one the kernels run (64, 128, or one group per output "
             "channel: per_channel)");
-  EXPECT_EQ(weight_packing_problem(weight(12), 8, 1536), "K 1536, group size none: bits 12: the kernels store 1..8-bit codes");
-  EXPECT_NE(weight_packing_problem(weight(16), 8, 8), "");
-  EXPECT_THROW(weight_format(weight(4, Granularity::per_group, 256)), Error);
+  EXPECT_EQ(weight_packing_problem(quant_spec(12), 8, 1536), "K 1536, group size none: bits 12: the kernels store 1..8-bit codes");
+  EXPECT_NE(weight_packing_problem(quant_spec(16), 8, 8), "");
+  EXPECT_THROW(weight_format(quant_spec(4, Granularity::per_group, 256)), Error);
 }
 
 TEST(KernelFormat, KIsPaddedToTheMmaStep) {

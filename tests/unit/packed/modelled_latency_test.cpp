@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "framework/packed/modelled_latency.h"
+#include "tests/support/quant_spec_builder.h"
 
 namespace abq::packed {
 namespace {
@@ -11,22 +12,16 @@ namespace {
 using quant::Granularity;
 using quant::QuantSpec;
 
-QuantSpec spec(int bits, Granularity g, int64_t group = 0) {
-  QuantSpec s;
-  s.bits = bits;
-  s.granularity = g;
-  s.group_size = group;
-  return s;
-}
+using test::quant_spec;
 
-const QuantSpec kNoActivationQuant = spec(16, Granularity::per_token);
+const QuantSpec kNoActivationQuant = quant_spec(16, Granularity::per_token);
 
 TEST(ModelledLatency, DecodeIsTheWeightBytesOverBandwidthOnPaddedK) {
   // SmolLM2's q_proj [576 x 576], W4 per channel, M = 1: K 576 runs as 640; one scale + zero per row.
   const double bytes = 576.0 * 640 * 4 / 8 + 576.0 * 1 * 8 + 1.0 * 640 * 16 / 8 + 1.0 * 576 * 2;  // 191,360
   EXPECT_DOUBLE_EQ(bytes, 191360.0);
   const double expected = bytes / 2.9e12 * 1e6 + 2.0;  // the fp32 FMA time (1.1e-5 µs) is below it
-  EXPECT_NEAR(modelled_linear_time_us(spec(4, Granularity::per_channel), kNoActivationQuant, 576, 576, 1), expected,
+  EXPECT_NEAR(modelled_linear_time_us(quant_spec(4, Granularity::per_channel), kNoActivationQuant, 576, 576, 1), expected,
               1e-12);
 }
 
@@ -38,28 +33,28 @@ TEST(ModelledLatency, PrefillTakesTheFasterIntegerPathAtItsComputeBound) {
   const double bitplane_us = 2.0 * 512 * 1536 * 640 * 2 * 8 / 10.699e15 * 1e6;  // 1.5054 µs: 16 plane pairs
   ASSERT_LT(memory_us, int8_us);
   ASSERT_LT(int8_us, bitplane_us);
-  EXPECT_NEAR(modelled_linear_time_us(spec(2, Granularity::per_group, 128), spec(8, Granularity::per_token), 1536, 576, 512),
+  EXPECT_NEAR(modelled_linear_time_us(quant_spec(2, Granularity::per_group, 128), quant_spec(8, Granularity::per_token), 1536, 576, 512),
               int8_us + 2.0, 1e-12);
 }
 
 TEST(ModelledLatency, FewerBitsCostLessAtDecode) {
   double last = 1e30;
   for (int bits : {8, 6, 4, 3, 2}) {
-    const double us = modelled_linear_time_us(spec(bits, Granularity::per_group, 64), kNoActivationQuant, 1536, 576, 1);
+    const double us = modelled_linear_time_us(quant_spec(bits, Granularity::per_group, 64), kNoActivationQuant, 1536, 576, 1);
     EXPECT_LT(us, last) << bits;
     last = us;
   }
 }
 
 TEST(ModelledLatency, AnInputTheKernelsCannotFuseIsPricedWeightOnly) {
-  const QuantSpec w = spec(4, Granularity::per_channel);
+  const QuantSpec w = quant_spec(4, Granularity::per_channel);
   const double weight_only = modelled_linear_time_us(w, kNoActivationQuant, 576, 576, 16);
-  EXPECT_DOUBLE_EQ(modelled_linear_time_us(w, spec(8, Granularity::per_tensor), 576, 576, 16), weight_only);
+  EXPECT_DOUBLE_EQ(modelled_linear_time_us(w, quant_spec(8, Granularity::per_tensor), 576, 576, 16), weight_only);
 }
 
 TEST(ModelledLatency, AWeightTheKernelsCannotRunHasNoLatency) {
-  EXPECT_LT(modelled_linear_time_us(spec(4, Granularity::per_group, 96), kNoActivationQuant, 576, 576, 1), 0);
-  EXPECT_LT(modelled_linear_time_us(spec(16, Granularity::per_channel), kNoActivationQuant, 576, 576, 1), 0);
+  EXPECT_LT(modelled_linear_time_us(quant_spec(4, Granularity::per_group, 96), kNoActivationQuant, 576, 576, 1), 0);
+  EXPECT_LT(modelled_linear_time_us(quant_spec(16, Granularity::per_channel), kNoActivationQuant, 576, 576, 1), 0);
 }
 
 }  // namespace

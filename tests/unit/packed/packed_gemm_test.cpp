@@ -16,6 +16,7 @@
 #include "framework/packed/packed_gemm.h"
 #include "framework/packed/packed_linear.h"
 #include "framework/quant/fake_quant.h"
+#include "tests/support/quant_spec_builder.h"
 
 namespace abq::packed {
 namespace {
@@ -23,29 +24,21 @@ namespace {
 using quant::Granularity;
 using quant::QuantSpec;
 
-QuantSpec spec(int bits, Granularity g, int64_t group, bool symmetric, bool bit_balance = false) {
-  QuantSpec s;
-  s.bits = bits;
-  s.granularity = g;
-  s.group_size = group;
-  s.symmetric = symmetric;
-  s.bit_balance = bit_balance;
-  return s;
-}
+using test::quant_spec;
 
 struct Case {
   QuantSpec w, a;
 };
 
 std::vector<Case> cases() {
-  const QuantSpec a16 = spec(16, Granularity::per_token, 0, false);
-  return {{spec(8, Granularity::per_channel, 0, true), spec(8, Granularity::per_token, 0, true)},    // W8A8
-          {spec(4, Granularity::per_channel, 0, false), spec(8, Granularity::per_token, 0, false)},  // W4A8
-          {spec(4, Granularity::per_group, 128, false), a16},                                       // W4A16 g128
-          {spec(3, Granularity::per_channel, 0, false), a16},                                       // W3A16
-          {spec(2, Granularity::per_group, 64, false, true), a16},                                  // W2*A16
-          {spec(2, Granularity::per_group, 128, false), spec(8, Granularity::per_token, 0, false)},  // W2A8
-          {spec(2, Granularity::per_group, 64, false, true), spec(2, Granularity::per_token, 0, false, true)}};  // W2*A2*
+  const QuantSpec a16 = quant_spec(16, Granularity::per_token, 0, false);
+  return {{quant_spec(8, Granularity::per_channel, 0, true), quant_spec(8, Granularity::per_token, 0, true)},    // W8A8
+          {quant_spec(4, Granularity::per_channel, 0, false), quant_spec(8, Granularity::per_token, 0, false)},  // W4A8
+          {quant_spec(4, Granularity::per_group, 128, false), a16},                                       // W4A16 g128
+          {quant_spec(3, Granularity::per_channel, 0, false), a16},                                       // W3A16
+          {quant_spec(2, Granularity::per_group, 64, false, true), a16},                                  // W2*A16
+          {quant_spec(2, Granularity::per_group, 128, false), quant_spec(8, Granularity::per_token, 0, false)},  // W2A8
+          {quant_spec(2, Granularity::per_group, 64, false, true), quant_spec(2, Granularity::per_token, 0, false, true)}};  // W2*A2*
 }
 
 // kernels.h's formula on unpadded operands with fake_quant's groups (the last one may be short).
@@ -138,7 +131,7 @@ TEST(PackedGemm, BothZeroPointsOutsideTheirRangesIsAClearError) {
   auto w = torch::rand({2, 200}) + 1.0;
   quant::FakeQuantOptions with_codes;
   with_codes.with_codes = true;
-  const QuantSpec ws = spec(4, Granularity::per_group, 128, false), as = spec(8, Granularity::per_token, 0, false);
+  const QuantSpec ws = quant_spec(4, Granularity::per_group, 128, false), as = quant_spec(8, Granularity::per_token, 0, false);
   const auto q = quant::fake_quant(w, ws, with_codes);
   const auto linear = make_packed_linear(pack_quantized(ws, q.codes, q.scale, q.zero), as);
   ASSERT_FALSE(linear->weight().padding_exact);

@@ -9,6 +9,7 @@
 #include "framework/packed/packed_linear.h"
 #include "framework/packed/packed_weight.h"
 #include "framework/quant/fake_quant.h"
+#include "tests/support/quant_spec_builder.h"
 
 namespace abq::packed {
 namespace {
@@ -16,20 +17,12 @@ namespace {
 using quant::Granularity;
 using quant::QuantSpec;
 
-QuantSpec spec(int bits, Granularity g, int64_t group, bool symmetric, bool bit_balance = false) {
-  QuantSpec s;
-  s.bits = bits;
-  s.granularity = g;
-  s.group_size = group;
-  s.symmetric = symmetric;
-  s.bit_balance = bit_balance;
-  return s;
-}
+using test::quant_spec;
 
 std::vector<QuantSpec> specs() {
-  return {spec(4, Granularity::per_group, 128, false), spec(2, Granularity::per_group, 64, false, true),
-          spec(3, Granularity::per_channel, 0, false), spec(8, Granularity::per_channel, 0, true),
-          spec(2, Granularity::per_group, 128, true),  spec(4, Granularity::per_tensor, 0, false)};
+  return {quant_spec(4, Granularity::per_group, 128, false), quant_spec(2, Granularity::per_group, 64, false, true),
+          quant_spec(3, Granularity::per_channel, 0, false), quant_spec(8, Granularity::per_channel, 0, true),
+          quant_spec(2, Granularity::per_group, 128, true),  quant_spec(4, Granularity::per_tensor, 0, false)};
 }
 
 PackedWeight pack_fake(const QuantSpec& s, const torch::Tensor& w, abq_path layout, torch::Tensor* fake = nullptr) {
@@ -58,7 +51,7 @@ TEST(PackedWeight, DequantizesToTheFakeWeightBitForBit) {
 
 TEST(PackedWeight, PaddingHoldsTheCodeOfZeroOfItsGroup) {
   torch::manual_seed(3);
-  const QuantSpec s = spec(4, Granularity::per_group, 64, false);
+  const QuantSpec s = quant_spec(4, Granularity::per_group, 64, false);
   const PackedWeight p = pack_fake(s, torch::randn({5, 200}), ABQ_PATH_WEIGHT_ONLY);  // groups 64, 64, 64, 8 (+56), 64
   const auto codes = unpack(p);
   ASSERT_EQ(p.groups(), 4);  // 256 / 64: the ragged group of 8 continues into the padding
@@ -74,13 +67,13 @@ TEST(PackedWeight, AZeroPointOutsideTheCodesMakesThePaddingInexact) {
   auto w = torch::randn({2, 200});
   w.index_put_({torch::indexing::Slice(), torch::indexing::Slice(128, 200)},
                torch::rand({2, 72}) + 1.0);
-  const PackedWeight p = pack_fake(spec(4, Granularity::per_group, 128, false), w, ABQ_PATH_WEIGHT_ONLY);
+  const PackedWeight p = pack_fake(quant_spec(4, Granularity::per_group, 128, false), w, ABQ_PATH_WEIGHT_ONLY);
   EXPECT_FALSE(p.padding_exact);
   EXPECT_LT(p.zeros[1], 0);
 }
 
 TEST(PackedWeight, BadInputIsRefusedWithItsPlace) {
-  const QuantSpec s = spec(4, Granularity::per_channel, 0, false);
+  const QuantSpec s = quant_spec(4, Granularity::per_channel, 0, false);
   std::vector<int32_t> codes(2 * 128, 3);
   codes[130] = 16;  // outside [0, 15]
   const std::vector<float> scale = {0.1f, 0.1f}, zero = {8.0f, 8.5f};
@@ -97,7 +90,7 @@ TEST(PackedWeight, BadInputIsRefusedWithItsPlace) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("code 16 at [1, 2]"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(pack_weight(spec(4, Granularity::per_group, 32, false), 2, 128, codes.data(), scale.data(),
+  EXPECT_THROW(pack_weight(quant_spec(4, Granularity::per_group, 32, false), 2, 128, codes.data(), scale.data(),
                            zero_ok.data(), ABQ_PATH_WEIGHT_ONLY),
                Error);
 }
