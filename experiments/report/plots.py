@@ -4,7 +4,7 @@ named as the report names them, with the metrics it used, rescored ones included
 stores it names (per-site errors, calibration tables). Writes PNG and PDF into --out:
 
   ppl_vs_bits_<dataset>   perplexity (log) vs average weight bits with scales, one line per method
-  acc_vs_bytes            mean zero-shot accuracy vs block-linear weight bytes, Pareto front marked
+  acc_vs_bytes            mean zero-shot accuracy vs whole-model bytes (model_bytes), Pareto front marked
   sqnr_<run>              per-site weight SQNR (dB) heatmap, blocks x linears
   calibration_<run>       block-wise calibration: output / local MSE and learned losses per block
 
@@ -104,13 +104,19 @@ def pareto(points):
     return sorted(front, key=lambda i: points[i][0])
 
 
+def model_mib(run):
+    """Whole-model storage of a run (the model_bytes attribute); stores written before it existed
+    give NaN rather than a size that leaves the embeddings out."""
+    return number(run.get("model_bytes")) / 2**20
+
+
 def acc_vs_bytes(runs, out):
     rows = []
     for r in runs:
         accs = [m["value"] for m in r["metrics"] if m["metric"] in ACCURACY and m["value"] is not None]
-        params, bits = number(r.get("weight_parameters")), number(r.get("avg_weight_bits_with_scales"))
-        if accs and math.isfinite(params) and math.isfinite(bits):
-            rows.append((params * bits / 8 / 2**20, 100 * sum(accs) / len(accs), r))
+        size = model_mib(r)
+        if accs and math.isfinite(size):
+            rows.append((size, 100 * sum(accs) / len(accs), r))
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -129,7 +135,7 @@ def acc_vs_bytes(runs, out):
             continue  # one label per point, however many methods share it
         labelled.add((round(b, 6), round(a, 6), r["setting"]))
         ax.annotate(r["setting"], (b, a), textcoords="offset points", xytext=(5, 3), fontsize=7)
-    ax.set_xlabel("block-linear weight storage (MiB, scales and zero-points counted)")
+    ax.set_xlabel("model storage (MiB: quantized linears with scales and zero-points, other tensors fp16)")
     ax.set_ylabel("mean zero-shot accuracy (%, acc)")
     ax.set_title("Accuracy vs model bytes", fontsize=10)
     ax.grid(True, alpha=0.3)

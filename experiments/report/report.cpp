@@ -44,6 +44,7 @@ std::string runs_json(const std::vector<RunView>& runs) {
                    {"setting", r.setting}, {"avg_weight_bits", attribute(r.record, "avg_weight_bits")},
                    {"avg_weight_bits_with_scales", attribute(r.record, "avg_weight_bits_with_scales")},
                    {"weight_parameters", attribute(r.record, "weight_parameters")},
+                   {"model_bytes", attribute(r.record, "model_bytes")},
                    {"weights", attribute(r.record, "weights")}, {"metrics", metrics}});
   }
   return out.dump(1) + "\n";

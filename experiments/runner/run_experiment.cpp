@@ -280,6 +280,8 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     record.attributes["avg_weight_bits"] = number_text(report.plan_summary.weight_bits);
     record.attributes["avg_weight_bits_with_scales"] = number_text(report.plan_summary.weight_bits_with_scales);
     record.attributes["weight_parameters"] = std::to_string(report.plan_summary.weight_parameters);
+    record.attributes["model_bytes"] =
+        std::to_string(int64_t(std::ceil(methods::model_storage_bytes(report.plan_summary, model.config()))));
     record.tables["plan"] = report.plan;
     store_allocation_record(report.allocation, record);
     prefix_reuse = report.prefix_reuse_exact;

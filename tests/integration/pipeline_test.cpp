@@ -90,6 +90,9 @@ TEST(Pipeline, RunsRecordsAndResumes) {
   EXPECT_EQ(skip.attributes.at("avg_weight_bits"), "10");
   EXPECT_EQ(skip.attributes.at("avg_weight_bits_with_scales"), "10.625");
   EXPECT_EQ(skip.attributes.at("setting"), "W10.0A12.0KV16 mixed");
+  // Whole model: 10.625 x 73728 / 8 = 97920 bytes of linears, plus the tied embedding 258 x 64,
+  // the final norm 64 and 2 x 2 block norms of 64 = 16832 parameters in float16 (33664 bytes).
+  EXPECT_EQ(skip.attributes.at("model_bytes"), "131584");
   EXPECT_EQ(skip.attributes.at("allocation"), "uniform");
   EXPECT_EQ(by_name.at("rtn-w4a8")->attributes.at("setting"), "W4A8KV16");
   EXPECT_EQ(by_name.at("fp")->attributes.at("avg_weight_bits"), "16");

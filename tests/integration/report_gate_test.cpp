@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -45,11 +46,12 @@ std::string read(const fs::path& path) {
   return s.str();
 }
 
-// The two stores, made once for every test here.
+// The two stores, made once per test process: ctest runs each test in a process of its own, in
+// parallel, so the folder is per process.
 class ReportGate : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = fs::path(::testing::TempDir()) / "report_gate";
+    dir_ = fs::path(::testing::TempDir()) / ("report_gate." + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     const std::string experiment = kFixtures + "tiny_gate.yaml";
@@ -57,6 +59,7 @@ class ReportGate : public ::testing::Test {
     fail_run_ = abq("run " + experiment + " --results " + (dir_ / "fail.h5").string() +
                     " --set quant.weights.granularity=per_tensor");
   }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
   static fs::path dir_;
   static Result pass_run_, fail_run_;
 };

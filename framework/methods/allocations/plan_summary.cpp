@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "framework/model/parameter_count.h"
 #include "framework/quant/storage_bits.h"
 
 namespace abq::methods {
@@ -66,6 +67,11 @@ PlanSummary summarize_plan(const SitePlan& plan, const std::vector<SiteInfo>& si
   for (SiteRole role : {SiteRole::weight, SiteRole::activation, SiteRole::kv})
     s.mixed = s.mixed || !view_of(plan, sites, role).uniform;
   return s;
+}
+
+double model_storage_bytes(const PlanSummary& summary, const model::LlamaConfig& config) {
+  const int64_t unplanned = model::parameter_count(config).total() - summary.weight_parameters;
+  return summary.weight_bits_with_scales * double(summary.weight_parameters) / 8 + 2.0 * double(unplanned);
 }
 
 std::string setting_label(const SitePlan& plan, const std::vector<SiteInfo>& sites) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "framework/methods/allocation.h"
+#include "framework/model/llama_config.h"
 
 namespace abq::methods {
 
@@ -23,6 +24,11 @@ struct PlanSummary {
 };
 
 PlanSummary summarize_plan(const SitePlan& plan, const std::vector<SiteInfo>& sites);
+
+/// Whole-model storage in bytes: the weight sites as the plan stores them (scales and zero-points
+/// counted, quant/storage_bits.h) plus every other parameter (embeddings, lm_head unless tied,
+/// norms, biases) in float16, the convention of the papers' model-size columns.
+double model_storage_bytes(const PlanSummary& summary, const model::LlamaConfig& config);
 
 std::string setting_label(const SitePlan& plan, const std::vector<SiteInfo>& sites);
 

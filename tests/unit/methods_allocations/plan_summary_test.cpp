@@ -9,6 +9,7 @@
 #include "framework/methods/allocations/site_table.h"
 #include "framework/methods/allocations/uniform.h"
 #include "framework/model/llama_model.h"
+#include "framework/model/parameter_count.h"
 #include "tests/support/tiny_llama_config.h"
 
 namespace abq::methods {
@@ -42,6 +43,30 @@ TEST_F(PlanSummary_, UniformW4PerChannelAveragesFourBitsPlusScales) {
   EXPECT_DOUBLE_EQ(s.weight_bits, 4.0);
   // 512 rows x (16 + 4) bits of scale and zero over 18432 weights
   EXPECT_DOUBLE_EQ(s.weight_bits_with_scales, 4.0 + 512.0 * 20.0 / 18432.0);
+}
+
+TEST_F(PlanSummary_, ModelBytesAddEveryOtherParameterInFloat16) {
+  const auto s = summarize_plan(uniform_plan(sites, defaults), sites);
+  // linears: (4 x 18432 + 512 x 20) / 8 = 10496 bytes; other: embed 64x32 + lm_head 64x32 (untied)
+  // + final norm 32 + 2 layers x 2 norms x 32 = 4256 parameters at 2 bytes = 8512 bytes
+  EXPECT_DOUBLE_EQ(model_storage_bytes(s, model::resolve_config(test::tiny_llama_config(2, 2))), 10496.0 + 8512.0);
+  auto tied = model::resolve_config(test::tiny_llama_config(2, 2));
+  tied.tie_embeddings = true;
+  EXPECT_DOUBLE_EQ(model_storage_bytes(s, tied), 10496.0 + 2.0 * (4256 - 2048));
+  EXPECT_DOUBLE_EQ(model_storage_bytes(summarize_plan(uniform_plan(sites, DefaultSpecs{}), sites), tied),
+                   2.0 * (18432 + 4256 - 2048));
+}
+
+TEST(ParameterCount, SmolLM2HasTheParameterCountTransformersReports) {
+  // SmolLM2-135M config: V 49152, C 576, F 1536, 30 layers, 9 heads of 64, 3 KV heads, tied.
+  // 134,515,008 is transformers' model.num_parameters() for HuggingFaceTB/SmolLM2-135M; by hand:
+  // 30 x (576 x 960 + 576 x 576 + 3 x 576 x 1536) + 49152 x 576 + 576 + 30 x 2 x 576.
+  model::LlamaConfig c;
+  c.vocab_size = 49152, c.hidden_size = 576, c.intermediate_size = 1536, c.num_layers = 30;
+  c.num_heads = 9, c.num_kv_heads = 3, c.head_dim = 64, c.tie_embeddings = true;
+  const auto n = model::parameter_count(c);
+  EXPECT_EQ(n.block_linears, 106168320);
+  EXPECT_EQ(n.total(), 134515008);
 }
 
 TEST_F(PlanSummary_, ASkippedSiteMakesTheWeightsMixedAndCountsSixteenBits) {
