@@ -88,9 +88,10 @@ def main():
     per_token = np.array([(ours[d["page"]]["loglikelihood"] - d["loglikelihood"]) / ours[d["page"]]["tokens"]
                           for d in docs])
     close = np.abs(per_token) <= args.tolerance
-    print(f"  per page ll(abq) - ll(lm-eval): {close.sum()} of {len(docs)} pages within {args.tolerance:g} nats/token, "
-          f"those from {per_token[close].min() if close.any() else float('nan'):+.2e} to "
-          f"{per_token[close].max() if close.any() else float('nan'):+.2e} nats/token (mean {per_token[close].mean() if close.any() else float('nan'):+.2e})")
+    spread = (f", those from {per_token[close].min():+.2e} to {per_token[close].max():+.2e} nats/token "
+              f"(mean {per_token[close].mean():+.2e})") if close.any() else ""
+    print(f"  per page ll(abq) - ll(lm-eval): {close.sum()} of {len(docs)} pages within {args.tolerance:g} "
+          f"nats/token{spread}")
     for d, dd, pt, ok in zip(docs, diff, per_token, close):
         if not ok:
             o = ours[d["page"]]
