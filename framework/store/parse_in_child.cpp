@@ -15,6 +15,9 @@ namespace abq::store {
 
 namespace {
 
+constexpr char kAnswer = 'A';
+constexpr char kFailure = 'E';
+
 void write_text(int fd, const std::string& text) {
   size_t done = 0;
   while (done < text.size()) {
@@ -49,24 +52,26 @@ std::string parse_in_child(const std::function<std::string()>& parse, double sec
   }
   if (pid == 0) {
     ::close(channel[0]);
-    std::string error;
+    // One tag byte says which of the two follows: the answer, or the error text.
+    std::string message;
     try {
-      error = parse();
+      message = kAnswer + parse();
     } catch (const std::exception& e) {
-      error = e.what();
+      message = kFailure + std::string(e.what());
     } catch (...) {
-      error = "unknown exception";
+      message = kFailure + std::string("unknown exception");
     }
-    write_text(channel[1], error);
+    write_text(channel[1], message);
     ::_exit(0);  // no atexit handlers, no flushing of buffers the parent owns
   }
   ::close(channel[1]);
-  // Messages are short; the child exits right after writing, so reading until EOF cannot stall
-  // longer than the child lives, and the child is killed at the deadline below.
+  // The child exits right after writing, so reading until EOF cannot stall longer than the
+  // child lives, and the child is killed at the deadline below. The reader runs beside the wait
+  // so that an answer larger than the pipe's buffer cannot block the child.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   int status = 0;
-  std::string error;
-  std::thread reader([&] { error = read_text(channel[0]); });
+  std::string message;
+  std::thread reader([&] { message = read_text(channel[0]); });
   while (true) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
@@ -85,7 +90,12 @@ std::string parse_in_child(const std::function<std::string()>& parse, double sec
     throw Error(cat("HDF5 crashed parsing it (signal ", WTERMSIG(status), ", ",
                     strsignal(WTERMSIG(status)), ")"));
   }
-  return error;
+  if (message.empty() || (message[0] != kAnswer && message[0] != kFailure)) {
+    throw Error(cat("the process parsing it ended without an answer (exit status ",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, ")"));
+  }
+  if (message[0] == kFailure) throw Error(message.substr(1));
+  return message.substr(1);
 }
 
 }  // namespace abq::store

@@ -12,10 +12,11 @@
 #include "framework/store/atomic_file.h"
 #include "framework/store/hdf5_io.h"
 #include "framework/store/memory_file.h"
-#include "framework/store/parse_in_child.h"
 #include "framework/store/provenance.h"
 #include "framework/store/run_owner.h"
+#include "framework/store/run_record_io.h"
 #include "framework/store/store_seal.h"
+#include "framework/store/unsealed_store.h"
 
 namespace abq::store {
 namespace {
@@ -36,58 +37,28 @@ bool has_hdf5_signature(const std::string& bytes) {
   return false;
 }
 
-RunRecord read_run_in(const H5::H5File& file, const std::string& run_id);
-
-// Opens `image` and reads every run, as a store read would. Returns HDF5's error text when HDF5
-// cannot parse it, empty otherwise: a run that parses but breaks the schema is no hazard, and the
-// caller's own read reports it.
-std::string parse_whole_store(const std::string& image) {
-  try {
-    h5::MemoryFile parsed = h5::MemoryFile::open(image, /*writable=*/false);
-    if (!parsed.file().nameExists(schema::kRunsGroup)) return "";
-    H5::Group runs = parsed.file().openGroup(schema::kRunsGroup);
-    for (hsize_t i = 0, n = runs.getNumObjs(); i < n; ++i) {
-      try {
-        read_run_in(parsed.file(), runs.getObjnameByIdx(i));
-      } catch (const Error&) {
-      }
-    }
-  } catch (const H5::Exception& e) {
-    return h5::hdf5_error("HDF5 cannot read it", e).message();
-  }
-  return "";
-}
-
 // Opens the bytes of a store file in memory and checks that they are an abq store this build can
-// read: the seal first (store_seal.h), then HDF5's signature, then the schema attributes. Every
-// message names `display_path`, the store's path as the user gave it.
-h5::MemoryFile open_store_bytes(std::string bytes, const std::string& display_path, bool writable) {
+// read: the seal first (store_seal.h), then HDF5's signature, then the schema attributes. A sealed
+// store is parsed here; an unsealed one only in a child process (unsealed_store.h), and checked
+// as rebuilt from what the child read. Every message names `display_path`, the store's path as
+// the user gave it.
+StoreImage open_store_bytes(std::string bytes, const std::string& display_path, bool writable) {
   UnsealedBytes content = unseal_store_bytes(std::move(bytes), display_path);
   if (!has_hdf5_signature(content.hdf5)) {
     throw Error(cat("'", display_path, "' is not an HDF5 file (no HDF5 signature); expected an abq ",
                     "results store. Move it away or choose another results path; abq never overwrites it"));
   }
+  std::optional<StoreImage> opened;
   if (!content.sealed) {
-    // Nothing vouches for these bytes, so HDF5 meets them first in a child process.
-    std::string failure;
+    opened.emplace(rebuild_unsealed_store(content.hdf5, display_path));
+  } else {
     try {
-      failure = parse_in_child([&] { return parse_whole_store(content.hdf5); }, 30);
-    } catch (const Error& e) {
-      failure = e.message();
-    }
-    if (!failure.empty()) {
-      for (size_t at; (at = failure.find("\n  ")) != std::string::npos;) failure.replace(at, 3, ": ");
-      throw damaged_store_error(display_path, cat("it has no seal (it was written before abq sealed its stores), ",
-                                                  "and reading it failed: ", failure));
+      opened.emplace(StoreImage{h5::MemoryFile::open(content.hdf5, writable), {}});
+    } catch (const H5::Exception& e) {
+      throw h5::hdf5_error(cat("cannot open results store '", display_path, "' (damaged or truncated?)"), e);
     }
   }
-  std::optional<h5::MemoryFile> opened;
-  try {
-    opened.emplace(h5::MemoryFile::open(content.hdf5, writable));
-  } catch (const H5::Exception& e) {
-    throw h5::hdf5_error(cat("cannot open results store '", display_path, "' (damaged or truncated?)"), e);
-  }
-  H5::H5File& file = opened->file();
+  H5::H5File& file = opened->image.file();
   std::optional<int64_t> version;
   try {
     version = h5::read_int_attr(file, schema::kSchemaVersionAttr);
@@ -112,7 +83,7 @@ h5::MemoryFile open_store_bytes(std::string bytes, const std::string& display_pa
 
 // Reads the store file `file_path` whole (one consistent version even while writers rename new
 // versions over it) and opens it in memory.
-h5::MemoryFile open_store(const std::string& file_path, const std::string& display_path, bool writable) {
+StoreImage open_store(const std::string& file_path, const std::string& display_path, bool writable) {
   std::string bytes;
   try {
     bytes = read_whole_file(file_path);
@@ -126,16 +97,6 @@ h5::MemoryFile open_store(const std::string& file_path, const std::string& displ
 H5::Group runs_group(H5::H5File& file) {
   if (file.nameExists(schema::kRunsGroup)) return file.openGroup(schema::kRunsGroup);
   return file.createGroup(schema::kRunsGroup);
-}
-
-std::optional<RunStatus> run_status_in(const H5::H5File& file, const std::string& run_id) {
-  if (!file.nameExists(schema::kRunsGroup)) return std::nullopt;
-  H5::Group runs = file.openGroup(schema::kRunsGroup);
-  if (!runs.nameExists(run_id)) return std::nullopt;
-  H5::Group run = runs.openGroup(run_id);
-  std::optional<std::string> text = h5::read_string_attr(run, schema::kStatusAttr);
-  if (!text) throw Error(cat("run '", run_id, "' has no '", schema::kStatusAttr, "' attribute"));
-  return parse_run_status(*text);
 }
 
 bool is_owner_attribute(const std::string& key) {
@@ -209,46 +170,11 @@ void require_this_process_owns(const H5::Group& run, const std::string& run_id) 
                   "may extend or finish it"));
 }
 
-RunRecord read_run_in(const H5::H5File& file, const std::string& run_id) {
-  if (!file.nameExists(schema::kRunsGroup) || !file.openGroup(schema::kRunsGroup).nameExists(run_id)) {
-    throw Error(cat("no run '", run_id, "'"));
-  }
-  H5::Group run = file.openGroup(schema::kRunsGroup).openGroup(run_id);
-  RunRecord record;
-  record.run_id = run_id;
-  record.attributes = h5::read_attrs_as_strings(run);
-  auto status = record.attributes.find(schema::kStatusAttr);
-  if (status == record.attributes.end()) {
-    throw Error(cat("run '", run_id, "' has no '", schema::kStatusAttr, "' attribute"));
-  }
-  record.status = parse_run_status(status->second);
-  record.attributes.erase(status);
-
-  const hsize_t count = run.getNumObjs();
-  for (hsize_t i = 0; i < count; ++i) {
-    const std::string name = run.getObjnameByIdx(i);
-    if (run.childObjType(name) != H5O_TYPE_DATASET) continue;
-    try {
-      Table table = h5::read_table(run, name);
-      if (name == schema::kMetricsTable) {
-        record.metrics = metric_rows(table);
-      } else if (name == schema::kSitesTable) {
-        record.sites = site_rows(table);
-      } else if (name == schema::kTimingsTable) {
-        record.timings = timing_rows(table);
-      } else {
-        record.tables.emplace(name, std::move(table));
-      }
-    } catch (Error& e) {
-      throw e.with_context(cat("reading table '", name, "' of run '", run_id, "'"));
-    }
-  }
-  return record;
-}
-
 // Every run must read back before a write adds to the store: a write never builds on (or hides)
 // a damaged record.
-void verify_every_run(const H5::H5File& file, const std::string& display_path) {
+void verify_every_run(const StoreImage& store, const std::string& display_path) {
+  if (!store.unreadable.empty()) throw damaged_store_error(display_path, store.unreadable.begin()->second.problem);
+  const H5::H5File& file = store.image.file();
   if (!file.nameExists(schema::kRunsGroup)) return;
   H5::Group runs = file.openGroup(schema::kRunsGroup);
   const hsize_t count = runs.getNumObjs();
@@ -264,6 +190,37 @@ void verify_every_run(const H5::H5File& file, const std::string& display_path) {
       throw damaged_store_error(display_path, cat("its run '", id, "' is malformed (", detail, ")"));
     }
   }
+}
+
+// Every run id of the store, the unreadable runs of an unsealed store included, in lexicographic
+// order.
+std::vector<std::string> all_run_ids(const StoreImage& store) {
+  std::vector<std::string> ids;
+  const H5::H5File& file = store.image.file();
+  if (file.nameExists(schema::kRunsGroup)) {
+    H5::Group runs = file.openGroup(schema::kRunsGroup);
+    const hsize_t count = runs.getNumObjs();
+    for (hsize_t i = 0; i < count; ++i) ids.push_back(runs.getObjnameByIdx(i));
+  }
+  for (const auto& [id, run] : store.unreadable) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+// As read_run_in; an unreadable run of an unsealed store throws what reading it threw.
+RunRecord read_run_of(const StoreImage& store, const std::string& run_id) {
+  auto unreadable = store.unreadable.find(run_id);
+  if (unreadable != store.unreadable.end()) throw Error(unreadable->second.read_error);
+  return read_run_in(store.image.file(), run_id);
+}
+
+// As run_status_in; an unreadable run's status is the one recorded for it, when it had one.
+std::optional<RunStatus> run_status_of(const StoreImage& store, const std::string& run_id) {
+  auto unreadable = store.unreadable.find(run_id);
+  if (unreadable == store.unreadable.end()) return run_status_in(store.image.file(), run_id);
+  if (!unreadable->second.status) throw Error(unreadable->second.read_error);
+  return parse_run_status(*unreadable->second.status);
 }
 
 }  // namespace
@@ -291,10 +248,10 @@ namespace {
 void mutate(const std::string& file_path, const std::string& display_path, const std::string& lock_path,
             double timeout, const std::function<void(H5::H5File&)>& edit) {
   FileLock lock(lock_path, timeout);
-  h5::MemoryFile image = open_store(file_path, display_path, /*writable=*/true);
-  verify_every_run(image.file(), display_path);
-  edit(image.file());
-  write_file_atomically(file_path, seal_store_bytes(image.image()));
+  StoreImage store = open_store(file_path, display_path, /*writable=*/true);
+  verify_every_run(store, display_path);
+  edit(store.image.file());
+  write_file_atomically(file_path, seal_store_bytes(store.image.image()));
 }
 
 // A new store: schema attributes and an empty runs group.
@@ -341,9 +298,7 @@ ResultsStore::ResultsStore(std::string path, OpenMode mode) : path_(std::move(pa
 std::optional<RunStatus> ResultsStore::status(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
   return store_op(path_, cat("reading the status of run '", run_id, "'"), [&] {
-    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
-    const H5::H5File& file = image.file();
-    return run_status_in(file, run_id);
+    return run_status_of(open_store(file_, path_, /*writable=*/false), run_id);
   });
 }
 
@@ -466,35 +421,9 @@ void ResultsStore::release_run(const std::string& run_id, const std::string& not
 
 namespace {
 
-// One record written whole into `runs`, replacing a run of the same id.
-void write_record(H5::Group& runs, const RunRecord& record) {
-  schema::check_name(record.run_id, "run id");
-  if (runs.nameExists(record.run_id)) runs.unlink(record.run_id);
-  H5::Group run = runs.createGroup(record.run_id);
-  for (const auto& [key, value] : record.attributes) {
-    if (key.empty() || key == schema::kStatusAttr) throw Error(cat("run '", record.run_id, "' has an attribute named '", key, "'"));
-    h5::write_string_attr(run, key, value);
-  }
-  h5::write_table(run, schema::kMetricsTable, to_table(record.metrics));
-  h5::write_table(run, schema::kSitesTable, to_table(record.sites));
-  h5::write_table(run, schema::kTimingsTable, to_table(record.timings));
-  for (const auto& [name, table] : record.tables) {
-    schema::check_name(name, "table name");
-    if (schema::is_fixed_table(name)) throw Error(cat("extra table name '", name, "' is reserved"));
-    h5::write_table(run, name, table);
-  }
-  h5::write_string_attr(run, schema::kStatusAttr, run_status_name(record.status));  // last, as finish_run
-}
-
-std::vector<RunRecord> read_all_in(const H5::H5File& file) {
+std::vector<RunRecord> read_all_in(const StoreImage& store) {
   std::vector<RunRecord> records;
-  if (!file.nameExists(schema::kRunsGroup)) return records;
-  H5::Group runs = file.openGroup(schema::kRunsGroup);
-  std::vector<std::string> ids;
-  const hsize_t count = runs.getNumObjs();
-  for (hsize_t i = 0; i < count; ++i) ids.push_back(runs.getObjnameByIdx(i));
-  std::sort(ids.begin(), ids.end());
-  for (const auto& id : ids) records.push_back(read_run_in(file, id));
+  for (const auto& id : all_run_ids(store)) records.push_back(read_run_of(store, id));
   return records;
 }
 
@@ -505,44 +434,30 @@ void ResultsStore::write_records(
   return store_op(path_, "writing merged records", [&] {
     // As mutate(), but a plan with nothing to write leaves the file untouched (a repeated merge).
     FileLock lock(lock_path_, lock_timeout_seconds_);
-    h5::MemoryFile image = open_store(file_, path_, /*writable=*/true);
-    verify_every_run(image.file(), path_);
-    const std::vector<RunRecord> records = plan(read_all_in(image.file()));
+    StoreImage store = open_store(file_, path_, /*writable=*/true);
+    verify_every_run(store, path_);
+    const std::vector<RunRecord> records = plan(read_all_in(store));
     if (records.empty()) return;
-    H5::Group runs = runs_group(image.file());
+    H5::Group runs = runs_group(store.image.file());
     for (const auto& record : records) write_record(runs, record);
-    write_file_atomically(file_, seal_store_bytes(image.image()));
+    write_file_atomically(file_, seal_store_bytes(store.image.image()));
   });
 }
 
 std::vector<std::string> ResultsStore::run_ids() const {
-  return store_op(path_, "listing runs", [&] {
-    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
-    const H5::H5File& file = image.file();
-    std::vector<std::string> ids;
-    if (!file.nameExists(schema::kRunsGroup)) return ids;
-    H5::Group runs = file.openGroup(schema::kRunsGroup);
-    const hsize_t count = runs.getNumObjs();
-    for (hsize_t i = 0; i < count; ++i) ids.push_back(runs.getObjnameByIdx(i));
-    std::sort(ids.begin(), ids.end());
-    return ids;
-  });
+  return store_op(path_, "listing runs", [&] { return all_run_ids(open_store(file_, path_, /*writable=*/false)); });
 }
 
 RunRecord ResultsStore::read_run(const std::string& run_id) const {
   schema::check_name(run_id, "run id");
-  return store_op(path_, cat("reading run '", run_id, "'"), [&] {
-    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
-    const H5::H5File& file = image.file();
-    return read_run_in(file, run_id);
-  });
+  return store_op(path_, cat("reading run '", run_id, "'"),
+                  [&] { return read_run_of(open_store(file_, path_, /*writable=*/false), run_id); });
 }
 
 std::vector<RunRecord> ResultsStore::read_all() const {
   return store_op(path_, "reading all runs", [&] {
     // One read of the file, so the records come from one consistent version of the store.
-    h5::MemoryFile image = open_store(file_, path_, /*writable=*/false);
-    return read_all_in(image.file());
+    return read_all_in(open_store(file_, path_, /*writable=*/false));
   });
 }
 

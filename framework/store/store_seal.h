@@ -7,7 +7,7 @@
 // the seal before HDF5 parses a single byte: HDF5 1.10 trusts its global heap (where
 // variable-length strings live, without a checksum of their own) and can crash on one damaged
 // byte, so every damaged byte has to be caught here. Stores written before the seal existed have
-// none; they are read as they are and sealed by their next write.
+// none; they are read in a child process only (unsealed_store.h) and sealed by their next write.
 #pragma once
 
 #include <string>

@@ -19,6 +19,8 @@
 #include "framework/core/progress.h"
 #include "framework/core/sha256.h"
 #include "framework/data/token_windows.h"
+#include "framework/io/gguf.h"
+#include "framework/tokenize/gguf_vocab.h"
 #include "framework/tokenize/tokenizer.h"
 #include "tests/unit/evaluators/tiny_fixture.h"
 
@@ -146,6 +148,33 @@ TEST(WikitextText, TheRealTestSetGivesTheDocumentLevelPages) {
     EXPECT_EQ(python_whitespace_split_count(pages[i]), e["words"][i].get<int64_t>()) << "page " << i;
     EXPECT_EQ(int64_t(pages[i].size()), e["bytes"][i].get<int64_t>()) << "page " << i;
     EXPECT_EQ(sha256_hex(wikitext_detokenize(pages[i])), e["detokenized_sha256"][i].get<std::string>()) << "page " << i;
+  }
+}
+
+// SmolLM2's tokenizer from the GGUF on every real page, when ABQ_EVAL_DATA is set and the model is
+// cached: ids equal to Hugging Face `tokenizers` with SmolLM2's own pre-tokenizer
+// (tests/fixtures/evaluators/smollm2_wikitext_token_ids.json from
+// tools/fixtures/smollm2_wikitext_token_ids.py). The two pages the tokenizer transformers builds
+// from the GGUF splits otherwise (43 and 58) are among them.
+TEST(WikitextText, SmolLM2TokenizesEveryRealPageAsItsHfTokenizer) {
+  const char* root = std::getenv("ABQ_EVAL_DATA");
+  if (!root) GTEST_SKIP() << "ABQ_EVAL_DATA not set";
+  const char* home = std::getenv("HOME");
+  const std::string gguf = std::string(home ? home : "") + "/.cache/abq/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+  if (!std::filesystem::exists(gguf)) GTEST_SKIP() << gguf << " not present";
+  const std::string path = std::string(root) + "/wikitext2/wiki.test.raw";
+  const auto e = read_json("smollm2_wikitext_token_ids.json");
+  ASSERT_EQ(sha256_file(path), e["file_sha256"].get<std::string>()) << path << " is not the file the fixture was made from";
+  const auto tok = tokenize::tokenizer_from_gguf(io::GgufFile::open(gguf));
+  const auto pages = read_wikitext_pages(path);
+  ASSERT_EQ(pages.size(), e["tokens"].size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const Ids ids = tok->encode(wikitext_detokenize(pages[i]), false);
+    std::vector<int32_t> narrow(ids.begin(), ids.end());  // little-endian int32, as the fixture
+    EXPECT_EQ(int64_t(ids.size()), e["tokens"][i].get<int64_t>()) << "page " << i;
+    EXPECT_EQ(sha256_hex(std::string(reinterpret_cast<const char*>(narrow.data()), narrow.size() * sizeof(int32_t))),
+              e["ids_sha256"][i].get<std::string>())
+        << "page " << i;
   }
 }
 
