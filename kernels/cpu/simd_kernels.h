@@ -28,9 +28,12 @@ using abq::kernels::tile::SliceSet;
 // Software prefetch distance of the weight-only row stream, in 32-bit words (2 KiB): far enough
 // ahead to cross 4 KiB pages, where the hardware streamer stops.
 #ifndef ABQ_CPU_PREFETCH_WORDS
-#define ABQ_CPU_PREFETCH_WORDS 512
+#define ABQ_CPU_PREFETCH_WORDS 1024
 #endif
 constexpr int64_t kPrefetchWords = ABQ_CPU_PREFETCH_WORDS;
+#ifndef ABQ_CPU_PREFETCH_HINT
+#define ABQ_CPU_PREFETCH_HINT 2
+#endif
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (hi < v ? hi : v); }
@@ -322,7 +325,7 @@ struct Kernels {
                                  ? O::set1_f(scales[g0])
                                  : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
       const vf lane_scale = set.shift[s] == 0 ? group_scale : O::mul(group_scale, pow2);
-      __builtin_prefetch(row + v * V + kPrefetchWords, 0, 0);
+      __builtin_prefetch(row + v * V + kPrefetchWords, 0, ABQ_CPU_PREFETCH_HINT);
       // NA independent sums per token: one FMA chain would wait out the FMA latency each step.
       vf a[MB][NA];
       for (int r = 0; r < MB; ++r)
@@ -367,7 +370,8 @@ struct Kernels {
     for (int r = 0; r < MB; ++r) xp[r] = j.x_perm[0] + (m0 + r) * j.x_perm_stride[0];
     for (int64_t v = 0; v < vectors; ++v) {
       const vi a = O::load_i_n(row2 + v * V, static_cast<int>(min64(V, words2 - v * V)));
-      __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, 0);
+      __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, ABQ_CPU_PREFETCH_HINT);
+      __builtin_prefetch(row1 + v * V / 2 + kPrefetchWords / 2, 0, ABQ_CPU_PREFETCH_HINT);
       const vi b = O::sll(O::spread_pairs(O::xor_(O::load_i_n(row1 + v * V / 2, static_cast<int>(min64((V + 1) / 2, words1 - v * V / 2))), flip), v), 2);
       const int64_t g0 = v * V * P / j.group_len;
       const vf lane_scale = lanes_per_group == V
@@ -407,18 +411,31 @@ struct Kernels {
         default: weight_only_slice<1, MB>(j, s, set, n, m0, tot); break;
       }
     }
+    const float bias = j.bias != nullptr ? j.bias[n] : 0.0f;
+    for (int r = 0; r < MB; ++r)
+      out[(m0 + r) * ldo] = (O::hsum(tot[r]) - zero_point_term(j, n, j.x_fsums + (m0 + r) * j.groups)) + bias;
+  }
+
+  // Σ_g sw·zw·Σx of row n for one token (xs: its [G] group sums). V groups per step: a scalar
+  // loop would be one serial add chain of G steps per row, as long as the row's own work at g128.
+  static float zero_point_term(const GemmJob& j, int64_t n, const float* xs) {
     const float* scales = j.w_scales + n * j.groups;
     const float sign_zero = j.w_signed ? static_cast<float>(1 << (j.w_bits - 1)) : 0.0f;
-    const float bias = j.bias != nullptr ? j.bias[n] : 0.0f;
-    for (int r = 0; r < MB; ++r) {
-      const float* xs = j.x_fsums + (m0 + r) * j.groups;
-      float zero_term = 0.0f;
-      for (int64_t g = 0; g < j.groups; ++g) {
-        const float zw = j.w_zeros != nullptr ? static_cast<float>(j.w_zeros[n * j.groups + g]) : sign_zero;
-        zero_term += scales[g] * zw * xs[g];
-      }
-      out[(m0 + r) * ldo] = (O::hsum(tot[r]) - zero_term) + bias;
+    if (j.groups < V) {
+      float term = 0.0f;
+      for (int64_t g = 0; g < j.groups; ++g)
+        term += scales[g] * (j.w_zeros != nullptr ? static_cast<float>(j.w_zeros[n * j.groups + g]) : sign_zero) * xs[g];
+      return term;
     }
+    const auto* zeros = j.w_zeros != nullptr ? reinterpret_cast<const uint32_t*>(j.w_zeros + n * j.groups) : nullptr;
+    vf acc = O::zero_f();
+    for (int64_t g = 0; g < j.groups; g += V) {
+      const int count = static_cast<int>(min64(V, j.groups - g));
+      // Lanes past the row's groups load zero scales, so they add nothing.
+      const vf zw = zeros != nullptr ? O::cvt(O::load_i_n(zeros + g, count)) : O::set1_f(sign_zero);
+      acc = O::fma(O::mul(O::load_f_n(scales + g, count), zw), O::load_f_n(xs + g, count), acc);
+    }
+    return O::hsum(acc);
   }
 
   // ---- weight_only for many tokens (lanes = output channels) -------------------------------------

@@ -230,6 +230,27 @@ TEST_F(CpuKernels, WeightOnlyMatchesReferenceWithinToleranceOnEveryIsa) {
         }
 }
 
+// Decode rows with more groups than AVX-512 lanes (18 and 32 groups of 64: one full vector step
+// of the zero-point term plus a ragged one, or two full ones), asymmetric and symmetric weights.
+TEST_F(CpuKernels, WeightOnlyDecodeOverManyGroupsMatchesReference) {
+  std::mt19937 rng(650);
+  for (int64_t k : {64 * 18, 64 * 32})
+    for (int wb : {2, 3, 4})
+      for (int wsym = 0; wsym < 2; ++wsym) {
+        const Case c{1, 21, k, {wb, 0, wsym, 64}, {16, 0, 0}, ABQ_DTYPE_F32};
+        const WeightCodes w = testing::random_weights(rng, c.n, c.k, c.wf);
+        const ActCodes x = testing::random_acts(rng, c.m, c.k, c.xf, ABQ_DTYPE_F16);
+        std::vector<float> bias(c.n, 0.25f);
+        const std::vector<float> ref = reference::gemm_reference(w, x, bias);
+        const Operands o = pack(c, ABQ_PATH_WEIGHT_ONLY, w, x);
+        for (abq_cpu_isa isa : isas_) {
+          ASSERT_EQ(abq_cpu_force_isa(isa), ABQ_OK);
+          const std::vector<float> got = run(c, ABQ_PATH_WEIGHT_ONLY, w, x, o, bias);
+          EXPECT_LT(normalised_mse(got, ref), 1e-10) << abq_cpu_isa_name(isa) << " " << name(c);
+        }
+      }
+}
+
 TEST_F(CpuKernels, ActQuantMatchesReferenceExactlyOnEveryIsa) {
   std::mt19937 rng(700);
   std::normal_distribution<float> v(0.0f, 2.0f);
