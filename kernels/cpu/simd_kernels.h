@@ -299,9 +299,17 @@ struct Kernels {
 
   // ---- weight_only ------------------------------------------------------------------------------
 
+  // Moves (g, into) = (q / len, q % len) on to q + step.
+  static void advance_group(int64_t step, int64_t len, int64_t& g, int64_t& into) {
+    for (into += step; into >= len; into -= len) ++g;
+  }
+
   // One slice of one row for MB tokens: tot[r] += Σ lanes of sw·2^shift·Σ_e field_e · x_e.
   template <int W, int MB>
-  static void weight_only_slice(const GemmJob& j, int s, const SliceSet& set, int64_t n, int64_t m0, vf* tot) {
+  static void weight_only_slice(const GemmJob& j, int s, const SliceSet& set, int64_t n, int64_t m0, vf* tot_out) {
+    // Sums in registers: through the pointer they were stored back every vector.
+    vf tot[MB];
+    for (int r = 0; r < MB; ++r) tot[r] = tot_out[r];
     constexpr int P = 32 / W;
     const int64_t row_words = j.k * W / 32, vectors = (row_words + V - 1) / V;
     const uint32_t* row = j.w + set.word_offset_per_nk32[s] * (j.n * j.k / 32) + n * row_words;
@@ -317,9 +325,11 @@ struct Kernels {
     const float* scales = j.w_scales + n * j.groups;
     const float* xp[MB];
     for (int r = 0; r < MB; ++r) xp[r] = j.x_perm[s] + (m0 + r) * j.x_perm_stride[s];
-    for (int64_t v = 0; v < vectors; ++v) {
+    // g0 = v·V·P / group_len (the group of the vector's first field), advanced by subtraction: a
+    // 64-bit division per vector cost more scalar work than the vector's own bookkeeping.
+    int64_t g0 = 0, into_group = 0;
+    for (int64_t v = 0; v < vectors; ++v, advance_group(V * P, j.group_len, g0, into_group)) {
       const vi words = O::xor_(O::load_i_n(row + v * V, static_cast<int>(min64(V, row_words - v * V))), flip);
-      const int64_t g0 = v * V * P / j.group_len;
       // One group per vector (the common case): a broadcast instead of a lane permute.
       const vf group_scale = lanes_per_group == V
                                  ? O::set1_f(scales[g0])
@@ -347,6 +357,7 @@ struct Kernels {
         tot[r] = O::fma(sum, lane_scale, tot[r]);
       }
     }
+    for (int r = 0; r < MB; ++r) tot_out[r] = tot[r];
   }
 
   // 3-bit codes (W3, W2*: a 2-bit slice plus a 1-bit slice) in one pass over the 2-bit lanes: lane i
@@ -355,7 +366,10 @@ struct Kernels {
   // T/2 >> 4(T%2), shifted up by 2, puts the top bit of field e at bit 2 after a shift by
   // 8(e%4) + e/4; a bit select then forms the 3-bit table index.
   template <int MB>
-  static void weight_only_three(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, vf* tot) {
+  static void weight_only_three(const GemmJob& j, const SliceSet& set, int64_t n, int64_t m0, vf* tot_out) {
+    // Sums in registers: through the pointer they were stored back every vector.
+    vf tot[MB];
+    for (int r = 0; r < MB; ++r) tot[r] = tot_out[r];
     constexpr int P = 16;
     constexpr int NA = MB >= 4 ? 1 : (MB >= 2 ? 2 : 4);
     const int64_t words2 = j.k / 16, words1 = j.k / 32, vectors = (words2 + V - 1) / V;
@@ -368,12 +382,12 @@ struct Kernels {
     const float* scales = j.w_scales + n * j.groups;
     const float* xp[MB];
     for (int r = 0; r < MB; ++r) xp[r] = j.x_perm[0] + (m0 + r) * j.x_perm_stride[0];
-    for (int64_t v = 0; v < vectors; ++v) {
+    int64_t g0 = 0, into_group = 0;  // g0 = v·V·P / group_len, as in weight_only_slice
+    for (int64_t v = 0; v < vectors; ++v, advance_group(V * P, j.group_len, g0, into_group)) {
       const vi a = O::load_i_n(row2 + v * V, static_cast<int>(min64(V, words2 - v * V)));
       __builtin_prefetch(row2 + v * V + kPrefetchWords, 0, ABQ_CPU_PREFETCH_HINT);
       __builtin_prefetch(row1 + v * V / 2 + kPrefetchWords / 2, 0, ABQ_CPU_PREFETCH_HINT);
       const vi b = O::sll(O::spread_pairs(O::xor_(O::load_i_n(row1 + v * V / 2, static_cast<int>(min64((V + 1) / 2, words1 - v * V / 2))), flip), v), 2);
-      const int64_t g0 = v * V * P / j.group_len;
       const vf lane_scale = lanes_per_group == V
                                 ? O::set1_f(scales[g0])
                                 : O::gather_groups(scales + g0, static_cast<int>(min64(V, j.groups - g0)), group_of_lane);
@@ -395,6 +409,7 @@ struct Kernels {
         tot[r] = O::fma(sum, lane_scale, tot[r]);
       }
     }
+    for (int r = 0; r < MB; ++r) tot_out[r] = tot[r];
   }
 
   template <int MB>
