@@ -227,16 +227,27 @@ void check_packed_execution(const ExperimentSpec& spec, const Document& document
   if (spec.model.streamed)
     diagnostics.add(key, true, "quant.execution: packed needs the model resident; model.streamed is true",
                     "set model.streamed: false");
-  const std::string& quantizer = spec.quant.weight_quantizer.type;
-  if (methods::weight_quantizer_needs_calibration(quantizer))
-    diagnostics.add(key, true,
-                    cat("quant.execution: packed: weight quantizer '", quantizer, "' bakes fake-quantized blocks during "
-                        "block-wise calibration and keeps no integer codes"),
-                    "use a calibration-free weight quantizer (rtn), or quant.execution: simulated");
   model::LlamaConfig config;
   std::vector<methods::SiteInfo> sites;
   std::map<std::string, quant::QuantSpec> plan;
-  if (!model_config(spec, shapes, nullptr, config) || !declared_sites(spec, config, sites, plan)) return;
+  const bool shapes_known = model_config(spec, shapes, nullptr, config) && declared_sites(spec, config, sites, plan);
+  const std::string& quantizer = spec.quant.weight_quantizer.type;
+  if (!methods::weight_quantizer_keeps_codes(quantizer)) {
+    // Name the first linear it would leave without codes (when the shapes are known).
+    std::string first;
+    int64_t count = 0;
+    for (const auto& info : sites)
+      if (info.role == methods::SiteRole::weight && plan.at(info.name).enabled() && count++ == 0) first = info.name;
+    diagnostics.add(key, true,
+                    cat("quant.execution: packed: weight quantizer '", quantizer, "' trains whole blocks and bakes "
+                        "fake-quantized weights without integer codes, so ",
+                        first.empty() ? std::string("no quantized linear")
+                                      : cat(first, " (", quant::describe(plan.at(first), "w"), ")",
+                                            count > 1 ? cat(" and ", count - 1, " more linears") : std::string()),
+                        " cannot run packed"),
+                    "use a weight quantizer that keeps its codes (rtn, gptq, awq_clip), or quant.execution: simulated");
+  }
+  if (!shapes_known) return;
   // One message per distinct problem: its first site and how many more linears share it.
   std::map<std::string, std::pair<std::string, int64_t>> by_problem;
   std::vector<std::string> order;

@@ -8,7 +8,8 @@
 //   model.random             num_heads divides hidden_size; num_kv_heads divides num_heads
 //   per_group weight specs   gptq / awq_clip: group_size divides the input size of every linear it
 //                            applies to (RTN quantizes a shorter last group)
-//   quant.execution: packed  device cpu, a resident model, a weight quantizer that keeps its codes,
+//   quant.execution: packed  device cpu, a resident model, a weight quantizer that keeps its codes
+//                            (rtn, gptq, awq_clip; learned is refused naming the first site),
 //                            and every quantized linear's format one the kernels run (site, K,
 //                            group size named; framework/packed/kernel_format.h)
 //

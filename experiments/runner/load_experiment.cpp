@@ -163,7 +163,9 @@ Schema build_experiment_schema() {
       {"export", Schema::string().optional()
                      .doc("folder for the quantized model (HF safetensors + config.json + abq_quant.json, "
                           "float16 when model.dtype is float16, else float32); \"{run}\" becomes the run name. "
-                          "`abq eval FILE --model FOLDER` re-installs its activation quantizers")},
+                          "`abq eval FILE --model FOLDER` re-installs its activation quantizers. A path ending in "
+                          ".gguf writes one llama.cpp GGUF file instead (w4g32 -> Q4_0 / Q4_1, symmetric w8g32 -> "
+                          "Q8_0, fp16 scales, which the run then evaluates; weight-only runs)")},
   });
 }
 

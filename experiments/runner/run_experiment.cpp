@@ -30,6 +30,7 @@
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
 #include "framework/pipeline/export_model.h"
+#include "framework/pipeline/gguf_export.h"
 #include "framework/packed/packed_gemm.h"
 #include "framework/pipeline/model_loader.h"
 #include "framework/pipeline/packed_execution.h"
@@ -110,11 +111,25 @@ std::map<std::string, std::string> run_attributes(const ExperimentSpec& spec) {
 }
 
 // Writes the quantized model where `export` says ("{run}" -> run name); returns the folder.
-std::string export_run(const ExperimentSpec& spec, const model::LlamaModel& model, const ExportedQuant& quant) {
+// A path ending in .gguf is one GGUF file (pipeline/gguf_export.h); the model then runs with the
+// exported weights (fp16 scales), so the run's metrics are those of the file.
+std::string export_run(const ExperimentSpec& spec, model::LlamaModel& model, const QuantizationReport& report) {
   std::string dir = spec.resolve_path(spec.export_dir);
   for (size_t at = dir.find("{run}"); at != std::string::npos; at = dir.find("{run}"))
     dir.replace(at, 5, spec.run_name());
-  pipeline::export_model(model, quant, dir, spec.model.dtype == "float16" ? "float16" : "float32");
+  const std::string dtype = spec.model.dtype == "float16" ? "float16" : "float32";
+  if (pipeline::is_gguf_export_path(dir)) {
+    if (!report.activations.empty())
+      throw ConfigError(cat("export ", dir, ": a GGUF file holds weights only; this run also quantizes activations (",
+                            report.setting, "); export to a folder, or set quant.activations.bits and quant.kv.bits to 16"));
+    pipeline::export_gguf(model, report.weights, spec.model.source == "gguf" ? spec.resolve_path(spec.model.path) : "",
+                          dir, dtype);
+    const double change = pipeline::adopt_gguf_weights(model);
+    log_info("exported the quantized model to ", dir, " (GGUF); its fp16 scales move the simulated weights by at most ",
+             change);
+    return dir;
+  }
+  pipeline::export_model(model, ExportedQuant{report.setting, report.activations}, dir, dtype);
   log_info("exported the quantized model to ", dir);
   return dir;
 }
@@ -286,7 +301,7 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     store_allocation_record(report.allocation, record);
     prefix_reuse = report.prefix_reuse_exact;
     if (!spec.export_dir.empty()) {
-      record.attributes["export"] = export_run(spec, model, ExportedQuant{report.setting, report.activations});
+      record.attributes["export"] = export_run(spec, model, report);
     } else if (ExportedQuant exported; spec.model.source == "hf" &&
                pipeline::read_exported_quant(spec.resolve_path(spec.model.path), exported)) {
       prefix_reuse = reinstall_exported(model, exported, report, record);

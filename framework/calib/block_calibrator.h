@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "framework/calib/calibration_report.h"
 #include "framework/core/sha256.h"
 #include "framework/methods/learned/block_transform.h"
+#include "framework/methods/weight_quantizer.h"
 #include "framework/model/llama_model.h"
 #include "framework/quant/quant_spec.h"
 
@@ -30,6 +32,12 @@ namespace abq::calib {
 /// The QuantSpec of a site (`layers.{i}.{linear}.weight`, `layers.{i}.mlp.down_proj.input`, ...);
 /// disabled specs leave it fp.
 using SpecForSite = std::function<quant::QuantSpec(const std::string& site)>;
+
+/// The packed form of a baked weight from its quantizer's codes, scales and zero-points, or null
+/// when the spec has no kernel form. The caller supplies it (calib/ knows no kernel formats); a
+/// calibrator that produces codes puts its result on the baked linear (model::Linear::packed).
+using PackLinear =
+    std::function<std::shared_ptr<const model::PackedLinear>(const quant::QuantSpec&, const methods::WeightQuantResult&)>;
 
 /// The teacher outputs a calibrator needs per block, computed by the loop with the fp block before
 /// the calibrator runs. Y_fp (the fp block on X_fp) is always computed: it is the next X_fp.
@@ -62,6 +70,7 @@ struct BlockTask {
   const Teacher& teacher;
   const SpecForSite& spec_for_site;
   torch::Device stream_device;          // where the streams live (model device or the CPU)
+  const PackLinear* pack = nullptr;     // CalibOptions::pack, or null: baked linears keep no packed form
 };
 
 /// One block's outcome. On success `baked` is installed by the loop (cast to the model dtype) and

@@ -90,6 +90,11 @@ CalibrationReport calibrate_blocks(model::LlamaModel& model, const SpecForSite& 
 
   // 1. Inputs of block 0 for every window, or the state after the last committed block.
   ResumeState state = resume_or_start(model, calibration, fingerprint, options, stream_device);
+  if (options.require_packed && state.next_block > 0)
+    throw Error(cat("calibration checkpoint ", options.checkpoint_dir, " holds blocks 0..", state.next_block - 1,
+                    " as fake-quantized weights without their integer codes, which quant.execution: packed needs; "
+                    "remove that directory to calibrate again, or run with quant.execution: simulated"));
+  const PackLinear* pack = options.pack ? &options.pack : nullptr;
   CalibrationReport& report = state.report;
   Streams& streams = state.streams;
 
@@ -106,7 +111,7 @@ CalibrationReport calibrate_blocks(model::LlamaModel& model, const SpecForSite& 
                       "; check the checkpoint and the model dtype (float16 overflow?)"));
 
     // 3. Calibrate, install, X_q through the baked block; a non-finite result restarts the block with RTN.
-    const BlockTask task{model, layer, fp_block, streams, teacher, spec_for_site, stream_device};
+    const BlockTask task{model, layer, fp_block, streams, teacher, spec_for_site, stream_device, pack};
     auto attempt = calibrate_or_fall_back(calibrator, task, report);
 
     // 4. Advance both streams and record the statistics.

@@ -41,6 +41,12 @@ struct CalibOptions {
   /// Called after each block is committed (and checkpointed); returning false stops the run there
   /// with CalibrationReport::completed = false. Bounds a job's time; tests use it to simulate a kill.
   std::function<bool(int64_t block)> after_block;
+  /// Packs each baked weight whose calibrator keeps codes (closed form: rtn, gptq, awq_clip, and
+  /// the RTN fallback); empty: baked linears hold fake weights only.
+  PackLinear pack;
+  /// Every baked linear must come with its packed form (quant.execution: packed): a checkpoint to
+  /// resume, which stores fake weights only, is refused with an abq::Error naming it.
+  bool require_packed = false;
 };
 
 /// Quantizes every linear weight of `model` in place, block by block, with `calibrator`, and

@@ -105,6 +105,9 @@ BlockResult ClosedFormCalibrator::calibrate(const BlockTask& task) {
       out.sites.push_back({ctx.site, spec, quantizer_.name(), quant::mse(linear.weight, result.fake_weight),
                            quant::sqnr_db(linear.weight, result.fake_weight),
                            layer_output_loss(linear.weight, result.fake_weight, ctx.hessian)});
+      // The codes of this quantizer's own result (GPTQ's sequential update, awq_clip's clipped
+      // grid), not a re-rounding of the fake weight, which another grid could round differently.
+      linear.packed = task.pack ? (*task.pack)(spec, result) : nullptr;
       linear.weight = result.fake_weight.to(linear.weight.scalar_type());  // bake
     }
   }

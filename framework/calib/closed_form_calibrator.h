@@ -2,7 +2,8 @@
 // BlockCalibrator. Per block, for each stage: input Hessians H = 2/N·Σ xᵀx of the stage's linears
 // from X_q (N = windows, through the model's activation hooks, so an activation quantizer's output
 // is what H sees) → the quantizer per linear with WeightContext::hessian → bake the fake weights
-// into the model, so the next stage's Hessians see this one quantized.
+// into the model, so the next stage's Hessians see this one quantized. With BlockTask::pack the
+// baked linear also holds the packed form of the quantizer's own codes, scales and zero-points.
 // Stages: with true_sequential (GPTQ's --true-sequential) the linears are quantized in the order
 // [q, k, v] → [o] → [gate, up] → [down]; without it all seven use inputs of the unquantized block.
 // A LibTorch numerical error inside the quantizer (e.g. a Cholesky failure) or a non-finite

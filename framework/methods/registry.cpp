@@ -154,6 +154,10 @@ bool weight_quantizer_needs_calibration(const std::string& type) {
   return find_entry(weight_quantizers(), type, "weight quantizer").needs_calibration;
 }
 
+bool weight_quantizer_keeps_codes(const std::string& type) {
+  return bool(find_entry(weight_quantizers(), type, "weight quantizer").make_quantizer);
+}
+
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options) {
   const auto& entry = find_entry(weight_quantizers(), type, "weight quantizer");
   if (!entry.make_quantizer)

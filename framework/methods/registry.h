@@ -35,6 +35,12 @@ config::Schema options_schema(const std::string& name);
 /// calibration-free ones (rtn), which run per linear from make_weight_quantizer, data or not.
 bool weight_quantizer_needs_calibration(const std::string& type);
 
+/// True when the weight quantizer `type` leaves every baked weight with its integer codes, scales
+/// and zero-points (a per-weight quantizer: rtn, and gptq / awq_clip through the closed-form
+/// calibrator), so it can run packed; false for quantizers that train whole blocks (learned), whose
+/// baked blocks hold fake weights only.
+bool weight_quantizer_keeps_codes(const std::string& type);
+
 /// The per-weight quantizer of `type`; throws abq::ConfigError for types that only calibrate
 /// whole blocks (learned).
 std::unique_ptr<WeightQuantizer> make_weight_quantizer(const std::string& type, const YAML::Node& options);

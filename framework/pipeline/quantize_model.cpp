@@ -19,6 +19,7 @@
 #include "framework/packed/kernel_format.h"
 #include "framework/packed/modelled_latency.h"
 #include "framework/packed/packed_linear.h"
+#include "framework/pipeline/gguf_export.h"
 #include "framework/pipeline/packed_execution.h"
 #include "framework/quant/error_metrics.h"
 #include "framework/quant/fake_quant.h"
@@ -161,27 +162,38 @@ void record_calibration(const calib::CalibrationReport& result, QuantizationRepo
   report.calibration_blocks = block_table(result.blocks);
 }
 
-// The codes, scales and zero-points of a baked weight in the kernels' layout, kept on the linear
-// beside its fake weight (export writes them; packed execution runs them); null when the format has
-// no kernel form (packed/kernel_format.h) or the quantizer returned no codes.
+// The codes, scales and zero-points of a baked weight kept on the linear beside its fake weight:
+// in the kernels' layout when the format has a kernel form (packed/kernel_format.h; export writes
+// them, packed execution runs them), else as GGUF blocks when it maps onto one (w4g32, w8g32: the
+// GGUF export writes them); null otherwise or when the quantizer returned no codes.
 std::shared_ptr<const model::PackedLinear> packed_form(const quant::QuantSpec& spec,
                                                        const methods::WeightQuantResult& result,
                                                        const torch::Tensor& weight) {
-  if (!result.codes.defined() || !packed::weight_packing_problem(spec, weight.size(0), weight.size(1)).empty())
-    return nullptr;
-  return packed::make_packed_linear(packed::pack_quantized(spec, result.codes, result.scale, result.zero), {});
+  if (!result.codes.defined()) return nullptr;
+  const int64_t n = weight.size(0), k = weight.size(1);
+  if (packed::weight_packing_problem(spec, n, k).empty())
+    return packed::make_packed_linear(packed::pack_quantized(spec, result.codes, result.scale, result.zero), {});
+  if (gguf_type_problem(spec, n, k).empty()) return gguf_block_linear(spec, result.codes, result.scale, result.zero);
+  return nullptr;
 }
 
 // Weight quantizers that calibrate (GPTQ, awq_clip, learned: OmniQuant, AffineQuant, ABQ-LLM) run
 // block by block on the calibration windows, through the registry's BlockCalibrator for their
 // type, with per-block checkpoints so a killed run resumes at the next block.
-void quantize_weights_blockwise(model::LlamaModel& m, const ComponentSpec& quantizer_spec,
+// Closed-form quantizers keep their codes on the baked linears (packed_form); packed execution
+// needs them for every block, so it refuses to resume a checkpoint (which holds fake weights only).
+void quantize_weights_blockwise(model::LlamaModel& m, const QuantPlanSpec& plan,
                                 const std::map<std::string, quant::QuantSpec>& allocation,
                                 const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
                                 bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
+  const ComponentSpec& quantizer_spec = plan.weight_quantizer;
   if (calibration.empty())
     throw ConfigError(cat("weight quantizer '", quantizer_spec.type, "' needs calibration data: set calibration.data"));
   calib::CalibOptions options;
+  options.pack = [](const quant::QuantSpec& spec, const methods::WeightQuantResult& result) {
+    return packed_form(spec, result, result.fake_weight);
+  };
+  options.require_packed = plan.execution == kExecutionPacked;
   options.checkpoint_dir = checkpoint_dir;
   options.streams_on_host = streams_on_host;
   options.weights_digest = weights_digest;
@@ -229,7 +241,7 @@ void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
   const auto& type = plan.weight_quantizer.type;
   if (methods::weight_quantizer_needs_calibration(type))
-    return quantize_weights_blockwise(m, plan.weight_quantizer, allocation, calibration, checkpoint_dir, streams_on_host,
+    return quantize_weights_blockwise(m, plan, allocation, calibration, checkpoint_dir, streams_on_host,
                                       weights_digest, report);
   auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
   if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
@@ -368,6 +380,8 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
         const auto& spec = allocation.at(site);
         if (spec.enabled()) report.activations[site] = spec;
         if (!token_local(spec)) report.prefix_reuse_exact = false;
+      } else if (allocation.at(model::site_name(layer, kind)).enabled()) {
+        report.weights[model::site_name(layer, kind)] = allocation.at(model::site_name(layer, kind));
       }
   return report;
 }

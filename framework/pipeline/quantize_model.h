@@ -30,6 +30,7 @@ struct QuantizationReport {
   // context once (EvalContext::prefix_reuse, framework/model/kv_cache.h).
   bool prefix_reuse_exact = true;
   std::map<std::string, quant::QuantSpec> activations;  // enabled activation sites (for export)
+  std::map<std::string, quant::QuantSpec> weights;      // enabled weight sites (for the GGUF export)
   store::Table packed;                    // quant.execution: packed: one row per packed linear (packed_execution.h)
 };
 

@@ -242,6 +242,9 @@ TEST_F(BlockCalibratorTest, RegistryBuildsTheCalibratorOfEachType) {
   const auto m = model::make_random_model(test::tiny_llama_config(2), 5);
   EXPECT_FALSE(methods::weight_quantizer_needs_calibration("rtn"));
   for (const std::string type : {"awq_clip", "gptq", "learned"}) EXPECT_TRUE(methods::weight_quantizer_needs_calibration(type));
+  // Per-weight quantizers return codes (packed execution runs them); learned bakes fake weights only.
+  for (const std::string type : {"awq_clip", "gptq", "rtn"}) EXPECT_TRUE(methods::weight_quantizer_keeps_codes(type));
+  EXPECT_FALSE(methods::weight_quantizer_keeps_codes("learned"));
 
   const auto gptq = methods::make_block_calibrator("gptq", defaults("gptq"));
   methods::GptqQuantizer direct_gptq;
