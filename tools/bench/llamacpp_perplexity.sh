@@ -10,26 +10,7 @@ text="${2:-$root/experiments/data/sotu/heldout.txt}"
 n_ctx="${3:-512}"
 chunks="${4:-8}"
 threads="${THREADS:-1}"
-peers="${LLAMACPP_DIR:-/tmp/abq-peers}"
-
-perplexity_bin() {
-  local found
-  found="$(find "$peers" -path '*vendor/llama.cpp/build/bin/llama-perplexity' -type f 2>/dev/null | head -1)"
-  if [ -z "$found" ]; then
-    mkdir -p "$peers"
-    (cd "$peers" && python3 -m pip download --quiet --no-deps --no-binary :all: llama-cpp-python -d . &&
-      tar xzf llama_cpp_python-*.tar.gz)
-    local src
-    src="$(find "$peers" -maxdepth 3 -path '*vendor/llama.cpp' -type d | head -1)"
-    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-    ninja -C "$src/build" llama-perplexity llama-bench >/dev/null
-    found="$src/build/bin/llama-perplexity"
-  fi
-  echo "$found"
-}
-
-bin="$(perplexity_bin)"
+bin="$(bash "$root/tools/bench/llamacpp_build.sh")/llama-perplexity"
 echo "llama-perplexity ($bin), $threads thread(s):"
 "$bin" -m "$model" -f "$text" -c "$n_ctx" --chunks "$chunks" -t "$threads" -b "$n_ctx" 2>&1 | grep -E "Final estimate|tokenizing|add_bos|calculating perplexity over" || true
 
