@@ -35,8 +35,8 @@ using SpecForSite = std::function<quant::QuantSpec(const std::string& site)>;
 
 /// The packed form of a baked weight from its quantizer's codes, scales and zero-points, or null
 /// when the spec has no packed form (kernel layout or GGUF blocks). The caller supplies it (calib/
-/// knows no packed formats); a
-/// calibrator that produces codes puts its result on the baked linear (model::Linear::packed).
+/// knows no packed formats); a calibrator that produces codes puts its result on the baked linear
+/// (model::Linear::packed).
 using PackLinear =
     std::function<std::shared_ptr<const model::PackedLinear>(const quant::QuantSpec&, const methods::WeightQuantResult&)>;
 
