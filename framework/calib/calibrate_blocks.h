@@ -26,6 +26,7 @@
 
 #include "framework/calib/block_calibrator.h"
 #include "framework/calib/calibration_report.h"
+#include "framework/core/stage_cache.h"
 #include "framework/model/llama_model.h"
 
 namespace abq::calib {
@@ -41,6 +42,12 @@ struct CalibOptions {
   /// Called after each block is committed (and checkpointed); returning false stops the run there
   /// with CalibrationReport::completed = false. Bounds a job's time; tests use it to simulate a kill.
   std::function<bool(int64_t block)> after_block;
+  /// Where Y_fp of every block is kept across runs (fp_chain_cache.h), and the digest of what it
+  /// depends on: the fp model state as calibration starts (weights, dtype, device) and the windows.
+  /// Null or "": Y_fp is computed. Used only when the calibrator needs no attention maps or input
+  /// abs-max from the fp pass (those would need the pass anyway).
+  const StageCache* stage_cache = nullptr;
+  std::string fp_chain_key;
 };
 
 /// Quantizes every linear weight of `model` in place, block by block, with `calibrator`, and
