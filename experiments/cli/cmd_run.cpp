@@ -51,8 +51,10 @@ int cmd_run(const Args& args) {
                                        "block (or before the next stage) and leave the run incomplete, to be resumed from "
                                        "its checkpoint by the next abq run")
       ("stage-cache", po::value(&run.stage_cache), "directory of cached stage results shared between runs "
-                                                   "(calibration windows), content-addressed; `abq sweep` gives its "
-                                                   "tasks RESULTS.sweep/cache")
+                                                   "(calibration windows, activation statistics, the fp block chain), "
+                                                   "content-addressed (default: $ABQ_CACHE_DIR/stages, else "
+                                                   "~/.cache/abq/stages; ABQ_CACHE_DIR=off turns all caching off); "
+                                                   "`abq sweep` gives its tasks RESULTS.sweep/cache")
       ("sole-writer", po::bool_switch(&run.sole_writer), "this process is the only one that runs these runs in the "
                                                           "results file (a sweep's task): a run left `running` on another "
                                                           "host is resumed here instead of refused")

@@ -19,13 +19,15 @@
 #include "experiments/runner/experiment_checks.h"
 #include "experiments/runner/load_experiment.h"
 #include "experiments/runner/results_table.h"
-#include "experiments/runner/stage_cache.h"
+#include "experiments/runner/window_codec.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/sha256.h"
 #include "framework/core/spellcheck.h"
+#include "framework/core/stage_cache.h"
 #include "framework/core/torch_compat.h"
 #include "framework/model/site_names.h"
+#include "framework/pipeline/cache_root.h"
 #include "framework/pipeline/calibration_data.h"
 #include "framework/pipeline/cpu_threads.h"
 #include "framework/pipeline/experiment_spec.h"
@@ -54,6 +56,14 @@ int64_t peak_rss_bytes() {
   return int64_t(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+// `cache_<stage>` and `seconds_<stage>` of a cached stage (stage_cache.h).
+void record_stage_use(store::RunRecord& record, const std::string& stage, const StageUse& use) {
+  record.attributes["cache_" + stage] = use.outcome;
+  std::ostringstream seconds;
+  seconds << std::setprecision(6) << use.seconds;
+  record.attributes["seconds_" + stage] = seconds.str();
+}
+
 // Times one stage of a run and appends it to the record's timings table.
 class StageTimer {
  public:
@@ -75,7 +85,7 @@ class StageTimer {
 std::vector<torch::Tensor> calibration_windows(const ExperimentSpec& spec, const pipeline::LoadedModel& loaded,
                                                const std::string& data_sha256, const StageCache& cache, bool& hit) {
   const auto& c = spec.calibration;
-  const std::string key = cache_key({"calibration_windows v1", data_sha256, c.source, loaded.tokenizer_sha256,
+  const std::string key = stage_key({"calibration_windows v1", data_sha256, c.source, loaded.tokenizer_sha256,
                                      std::to_string(c.samples), std::to_string(c.seqlen), std::to_string(c.seed)});
   std::optional<std::vector<std::vector<int64_t>>> drawn;
   if (auto bytes = cache.get("calibration_windows", key)) drawn = decode_windows(*bytes);
@@ -271,15 +281,19 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
   require_weight_groups_fit(spec, model.config());
 
   std::vector<torch::Tensor> calibration;
+  StageUse windows_use;  // n/a without calibration data
   if (!spec.calibration.data.empty()) {
     StageTimer t(record, "calibration_data");
+    const auto started = std::chrono::steady_clock::now();
     const std::string data_sha256 = sha256_file(spec.resolve_path(spec.calibration.data));
     bool hit = false;
     calibration = calibration_windows(spec, loaded, data_sha256, cache, hit);
+    windows_use = {cache.enabled() ? (hit ? "hit" : "miss") : "off",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
     record.attributes["calibration_data_sha256"] = data_sha256;
-    if (cache.enabled()) record.attributes["calibration_windows_cache"] = hit ? "hit" : "miss";
     record.attributes["calibration_source"] = spec.calibration.source;
   }
+  record_stage_use(record, "calibration_windows", windows_use);
   bool prefix_reuse = true;
   {
     StageTimer t(record, "quantize");
@@ -287,7 +301,8 @@ store::RunRecord execute_run(const ExperimentSpec& spec, const std::string& resu
     // the run is stored.
     auto report = pipeline::quantize_model(model, spec.quant, calibration,
                                            checkpoint_dir(spec, results_path, loaded.model_sha256),
-                                           spec.calibration.streams_on_host, loaded.model_sha256);
+                                           spec.calibration.streams_on_host, loaded.model_sha256, &cache);
+    for (const auto& [stage, use] : report.stages) record_stage_use(record, stage, use);
     record.sites = report.sites;
     record.metrics.insert(record.metrics.end(), report.checks.begin(), report.checks.end());
     record.attributes["setting"] = report.setting;
@@ -397,7 +412,8 @@ RunSummary run_experiment(const std::string& experiment_file, const RunOptions& 
   summary.results_path = options.results_path.empty() ? specs.front().results : options.results_path;
   store::ResultsStore results(summary.results_path);
   results.set_sole_writer(options.sole_writer);
-  const StageCache cache(options.stage_cache);
+  const StageCache cache(pipeline::stage_cache_dir(options.stage_cache));
+  log_info("stage cache: ", cache.enabled() ? cache.dir() : "off");
   for (size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     auto status = results.status(spec.run_id);

@@ -17,7 +17,7 @@ struct RunOptions {
   std::string only;                    // glob on run names; "" = all
   std::vector<std::string> run_ids;    // only these runs (ids or unique id prefixes); empty = all
   bool sole_writer = false;            // store::ResultsStore::set_sole_writer (a sweep's task)
-  std::string stage_cache;             // directory of stage_cache.h ("" = none)
+  std::string stage_cache;             // stage cache directory (core/stage_cache.h); "" = pipeline::stage_cache_dir's default
   int threads = 0;                     // compute threads (framework/pipeline/cpu_threads.h); 0 = all available cores
   bool merge_duplicate_runs = false;   // runs resolving to one config run once (abq eval)
   std::vector<std::string> forced;     // key=value applied to every run after runs/sweep (abq eval)

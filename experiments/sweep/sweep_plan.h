@@ -7,7 +7,7 @@
 //     tasks/<run id>.h5    one results file per run, written by the process that runs it (no
 //                          file is shared between writers)
 //     logs/                one log per task
-//     cache/               the stage cache the tasks share (runner/stage_cache.h)
+//     cache/               the stage cache the tasks share (framework/core/stage_cache.h)
 //     <class>.runs         (slurm) the runs of one job array, one per line; task i of chunk k runs
 //                          line k * chunk + i + 1
 //     <class>-<k>.sbatch, merge.sbatch, jobs.tsv   (slurm, slurm_backend.h)

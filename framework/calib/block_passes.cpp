@@ -51,6 +51,15 @@ void set_layer_hooks(model::LlamaModel& model, int64_t layer, const model::Layer
   model.set_activation_hooks(std::move(all));
 }
 
+std::vector<torch::Tensor> fp_block_outputs(const model::LlamaModel& model, int64_t layer,
+                                            const std::vector<torch::Tensor>& xs, const torch::Device& stream_device) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> ys;
+  ys.reserve(xs.size());
+  for (const auto& x : xs) ys.push_back(fp_block_pass(model, layer, x.to(model.device()), nullptr, nullptr).to(stream_device));
+  return ys;
+}
+
 Teacher teacher_passes(const model::LlamaModel& model, int64_t layer, const Streams& streams, const TeacherNeeds& needs,
                        const torch::Device& stream_device) {
   torch::NoGradGuard no_grad;
@@ -69,9 +78,7 @@ Teacher teacher_passes(const model::LlamaModel& model, int64_t layer, const Stre
     t.y_fp.push_back(y.to(stream_device));
     if (needs.attention) t.attn_fp.push_back(probs.to(torch::kFloat32).mean(1).to(stream_device));
   }
-  if (needs.fp_on_quantized)
-    for (const auto& x : streams.q)
-      t.y_fp2.push_back(fp_block_pass(model, layer, x.to(model.device()), nullptr, nullptr).to(stream_device));
+  if (needs.fp_on_quantized) t.y_fp2 = fp_block_outputs(model, layer, streams.q, stream_device);
   return t;
 }
 

@@ -37,6 +37,10 @@ model::LayerHooks activation_quantizers(int64_t layer, const SpecForSite& spec_f
 /// Replaces the hooks of `layer` on the model (the caller restores them with RestoreHooks).
 void set_layer_hooks(model::LlamaModel& model, int64_t layer, const model::LayerHooks& hooks);
 
+/// The fp block (the model's block `layer` now, activation hooks off) over every window of `xs`.
+std::vector<torch::Tensor> fp_block_outputs(const model::LlamaModel& model, int64_t layer,
+                                            const std::vector<torch::Tensor>& xs, const torch::Device& stream_device);
+
 /// The fp block (the model's block `layer` now, activation hooks off) on X_fp, with what `needs`
 /// asks for: attention maps and input abs-max from X_fp, Y_fp2 on X_q when needs.fp_on_quantized.
 Teacher teacher_passes(const model::LlamaModel& model, int64_t layer, const Streams& streams, const TeacherNeeds& needs,

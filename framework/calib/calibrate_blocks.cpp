@@ -5,6 +5,7 @@
 
 #include "framework/calib/block_passes.h"
 #include "framework/calib/closed_form_calibrator.h"
+#include "framework/calib/fp_chain_cache.h"
 #include "framework/calib/stream_ops.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
@@ -73,6 +74,42 @@ Attempt calibrate_or_fall_back(BlockCalibrator& calibrator, const BlockTask& tas
   return redone;
 }
 
+// How the Y_fp passes of one calibrate_blocks call went, for CalibrationReport::fp_chain.
+struct ChainTally {
+  int64_t blocks = 0;
+  int64_t hits = 0;
+  double seconds = 0;
+};
+
+// The teacher passes of block `layer`, with Y_fp read from the fp chain cache when it holds the
+// block (the fp pass is then skipped) and stored there when it does not. Y_fp2 runs on X_q either way.
+Teacher teacher_with_chain(const model::LlamaModel& model, int64_t layer, const Streams& streams,
+                           const TeacherNeeds& needs, const torch::Device& stream_device, const FpChainCache& chain,
+                           ChainTally& tally) {
+  const auto started = std::chrono::steady_clock::now();
+  auto cached = chain.get(layer, streams.fp.size(), stream_device);
+  TeacherNeeds fp_needs = needs;
+  fp_needs.fp_on_quantized = false;
+  Teacher t;
+  if (cached) {
+    t.y_fp = std::move(*cached);
+  } else {
+    t = teacher_passes(model, layer, streams, fp_needs, stream_device);
+    chain.put(layer, t.y_fp);
+  }
+  tally.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ++tally.blocks;
+  tally.hits += cached ? 1 : 0;
+  if (needs.fp_on_quantized) t.y_fp2 = fp_block_outputs(model, layer, streams.q, stream_device);
+  return t;
+}
+
+std::string chain_outcome(bool cacheable, const FpChainCache& chain, const ChainTally& tally) {
+  if (!cacheable) return "n/a";
+  if (!chain.enabled()) return "off";
+  return tally.blocks > 0 && tally.hits == tally.blocks ? "hit" : "miss";
+}
+
 }  // namespace
 
 // ---- the recipe
@@ -87,6 +124,10 @@ CalibrationReport calibrate_blocks(model::LlamaModel& model, const SpecForSite& 
   const std::string fingerprint = run_fingerprint(model, spec_for_site, calibrator, calibration, options);
   TeacherNeeds needs = calibrator.needs();
   needs.fp_on_quantized = needs.fp_on_quantized || options.measure_local_error;
+  // Y_fp comes from the stage cache only when the fp pass is needed for nothing else.
+  const bool chain_cacheable = !needs.attention && !needs.input_absmax;
+  const FpChainCache chain(chain_cacheable ? options.stage_cache : nullptr, options.fp_chain_key);
+  ChainTally tally;
 
   // 1. Inputs of block 0 for every window, or the state after the last committed block.
   ResumeState state = resume_or_start(model, calibration, fingerprint, options, stream_device);
@@ -105,7 +146,7 @@ CalibrationReport calibrate_blocks(model::LlamaModel& model, const SpecForSite& 
     if (needs.spec_activation_quantizers) set_layer_hooks(model, layer, activation_quantizers(layer, spec_for_site));
 
     // 2. Teacher passes with the fp block: X_fp → Y_fp (the next X_fp), and what the calibrator asked for.
-    const Teacher teacher = teacher_passes(model, layer, streams, needs, stream_device);
+    const Teacher teacher = teacher_with_chain(model, layer, streams, needs, stream_device, chain, tally);
     if (!all_finite(teacher.y_fp))
       throw Error(cat("the floating-point model itself produces non-finite activations at block ", layer,
                       "; check the checkpoint and the model dtype (float16 overflow?)"));
@@ -130,8 +171,10 @@ CalibrationReport calibrate_blocks(model::LlamaModel& model, const SpecForSite& 
              ", output mse ", stats.output_mse, ", local mse ", stats.local_mse);
 
     // 5. Commit the block, so a killed run resumes at the next one.
+    report.fp_chain = {chain_outcome(chain_cacheable, chain, tally), tally.seconds};
     if (!commit_block(options, fingerprint, layer, model, streams, report)) return std::move(report);
   }
+  report.fp_chain = {chain_outcome(chain_cacheable, chain, tally), tally.seconds};
   report.completed = true;
   return std::move(report);
 }

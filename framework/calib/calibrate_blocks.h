@@ -26,6 +26,7 @@
 
 #include "framework/calib/block_calibrator.h"
 #include "framework/calib/calibration_report.h"
+#include "framework/core/stage_cache.h"
 #include "framework/model/llama_model.h"
 
 namespace abq::calib {
@@ -47,6 +48,12 @@ struct CalibOptions {
   /// Every baked linear must come with its packed form (quant.execution: packed): a checkpoint to
   /// resume, which stores fake weights only, is refused with an abq::Error naming it.
   bool require_packed = false;
+  /// Where Y_fp of every block is kept across runs (fp_chain_cache.h), and the digest of what it
+  /// depends on: the fp model state as calibration starts (weights, dtype, device) and the windows.
+  /// Null or "": Y_fp is computed. Used only when the calibrator needs no attention maps or input
+  /// abs-max from the fp pass (those would need the pass anyway).
+  const StageCache* stage_cache = nullptr;
+  std::string fp_chain_key;
 };
 
 /// Quantizes every linear weight of `model` in place, block by block, with `calibrator`, and

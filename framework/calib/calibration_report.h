@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/core/stage_cache.h"
 #include "framework/quant/quant_spec.h"
 
 namespace abq::calib {
@@ -47,6 +48,9 @@ struct CalibrationReport {
   std::vector<CalibFallback> fallbacks;  // empty on a clean run
   int64_t resumed_at_block = 0;          // first block calibrated by this call (> 0 after a resume)
   bool completed = false;                // false when CalibOptions::after_block stopped the run early
+  // The fp chain's Y_fp passes: hit (every block this call calibrated read it from the stage cache),
+  // miss, off (no cache), n/a (the calibrator needs more of the fp pass than Y_fp); their seconds.
+  StageUse fp_chain;
 };
 
 }  // namespace abq::calib

@@ -27,4 +27,11 @@ void save_tensors(const std::string& path, const NamedTensors& tensors);
 /// path and the byte offset when the file is truncated or not such a file.
 NamedTensors load_tensors(const std::string& path);
 
+/// The bytes save_tensors writes (stage cache entries hold them too); `source` names the
+/// destination in errors (an unsupported dtype).
+std::string encode_tensors(const NamedTensors& tensors, const std::string& source);
+/// The tensors of encode_tensors' bytes, on the CPU; abq::Error naming `source` and the offset as
+/// load_tensors.
+NamedTensors decode_tensors(const std::string& bytes, const std::string& source);
+
 }  // namespace abq::calib

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "framework/core/stage_cache.h"
 #include "framework/model/llama_model.h"
 #include "framework/quant/quant_spec.h"
 
@@ -26,6 +28,17 @@ struct CalibrationBatch {
 /// instead of carrying their own bits / group size, so a sweep over the weight grid moves them too.
 using WeightSpecs = std::function<quant::QuantSpec(const std::string& site)>;
 
+/// Where a correction keeps statistics of the fp model that a sweep's runs share (activation
+/// abs-max), so runs of the same model state and calibration windows compute them once. `key` is the
+/// caller's digest of both: the model files, dtype, device, the corrections applied before and the
+/// windows; the correction adds what its statistics depend on of its own. It records each cached
+/// stage it used in `uses` (framework/core/stage_cache.h StageUse).
+struct CorrectionCache {
+  const StageCache* cache = nullptr;
+  std::string key;
+  std::map<std::string, StageUse> uses;
+};
+
 class Correction {
  public:
   virtual ~Correction() = default;
@@ -35,14 +48,31 @@ class Correction {
   /// then rewrites `model`'s weights in place. The model's activation hooks are restored afterwards.
   /// `weight_specs` is the plan's spec per weight site (empty: the correction must not need it).
   /// Throws abq::Error on bad input (no calibration data, bad token shapes).
+  /// `cache` (may be null: compute everything) lends the stage cache to the statistics.
   void apply(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
-             const WeightSpecs& weight_specs = {}) {
-    run(model, calibration_tokens, weight_specs);
+             const WeightSpecs& weight_specs = {}, CorrectionCache* cache = nullptr) {
+    cache_ = cache;
+    try {
+      run(model, calibration_tokens, weight_specs);
+    } catch (...) {
+      cache_ = nullptr;
+      throw;
+    }
+    cache_ = nullptr;
   }
+  /// Whether the result depends on the weight plan (a search on the quantized grid, AWQ): then the
+  /// model after this correction differs between runs of different weight bits.
+  virtual bool reads_weight_specs() const { return false; }
 
  protected:
+  /// The stage cache lent to the apply() in progress, or null.
+  CorrectionCache* cache() const { return cache_; }
+
   virtual void run(model::LlamaModel& model, const std::vector<torch::Tensor>& calibration_tokens,
                    const WeightSpecs& weight_specs) = 0;
+
+ private:
+  CorrectionCache* cache_ = nullptr;
 };
 
 }  // namespace abq::methods

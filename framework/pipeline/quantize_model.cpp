@@ -11,6 +11,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
+#include "framework/core/sha256.h"
 #include "framework/methods/allocations/plan_summary.h"
 #include "framework/methods/allocations/site_overrides.h"
 #include "framework/methods/allocations/site_table.h"
@@ -35,6 +36,57 @@ using model::SiteKind;
 constexpr double kCorrectionTolerance = 1e-3;
 // Calibration windows used to measure activation quantization error (a forward each).
 constexpr size_t kActivationErrorWindows = 2;
+
+// What a cached stage's result depends on of the model, for stage cache keys (stage_cache.h):
+// `fp_state` digests the fp model as the next stage sees it (files, dtype, device, then every
+// correction applied so far), `windows` the calibration tokens. No cache or no weights digest: off.
+struct StageKeys {
+  const StageCache* cache = nullptr;
+  std::string fp_state;
+  std::string windows;
+  std::string stage_key_of() const { return fp_state.empty() ? "" : stage_key({fp_state, windows}); }
+};
+
+std::string windows_digest(const std::vector<torch::Tensor>& calibration) {
+  Sha256 h;
+  for (const auto& w : calibration) {
+    const auto cpu = w.to(torch::kCPU, torch::kInt64).contiguous();  // [B, T]
+    h.update(cat("window ", cpu.sizes(), "\n"));
+    h.update(cpu.data_ptr(), size_t(cpu.numel()) * sizeof(int64_t));
+  }
+  return h.hex_digest();
+}
+
+// Results do not depend on the thread count: activation statistics and Y_fp were checked bitwise
+// equal at --threads 1 and 2 (tests/integration/stage_cache_test.cpp), so it is not in the key.
+StageKeys stage_keys(const model::LlamaModel& m, const std::vector<torch::Tensor>& calibration,
+                     const std::string& weights_digest, const StageCache* cache) {
+  StageKeys keys;
+  if (!cache || !cache->enabled() || weights_digest.empty()) return keys;
+  keys.cache = cache;
+  keys.fp_state = stage_key({"fp model v1", weights_digest, c10::toString(m.dtype()), m.device().str()});
+  keys.windows = windows_digest(calibration);
+  return keys;
+}
+
+// The plan's weight grid, for the state after a correction that searched on it (AWQ).
+std::string weight_plan_digest(const model::LlamaModel& m, const std::map<std::string, quant::QuantSpec>& allocation) {
+  Sha256 h;
+  for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
+    for (model::LinearKind kind : model::all_linear_kinds()) {
+      const std::string site = model::site_name(layer, model::weight_site(kind));
+      h.update(site + " " + quant::describe(allocation.at(site)) + "\n");
+    }
+  return h.hex_digest();
+}
+
+// A stage's use in the report: seconds add up, and it is a hit only when every use was one.
+void record_stage(QuantizationReport& report, const std::string& stage, const StageUse& use) {
+  auto [at, fresh] = report.stages.emplace(stage, use);
+  if (fresh) return;
+  at->second.seconds += use.seconds;
+  if (at->second.outcome != use.outcome) at->second.outcome = "miss";
+}
 
 // The stored plan: one row per site.
 store::Table plan_table(const methods::SitePlan& plan, const std::vector<methods::SiteInfo>& sites) {
@@ -108,9 +160,11 @@ store::SiteRow site_row(const std::string& site, const quant::QuantSpec& spec, d
   return row;
 }
 
+// Each correction may keep its statistics in the stage cache, keyed by the model state it saw;
+// the state moves on by the correction's type and options (and the weight plan when it read it).
 void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan,
                        const std::map<std::string, quant::QuantSpec>& allocation,
-                       const std::vector<torch::Tensor>& calibration, QuantizationReport& report) {
+                       const std::vector<torch::Tensor>& calibration, StageKeys& keys, QuantizationReport& report) {
   const methods::WeightSpecs weight_specs = [&](const std::string& site) { return allocation.at(site); };
   for (const auto& c : plan.corrections) {
     if (calibration.empty())
@@ -119,7 +173,12 @@ void apply_corrections(model::LlamaModel& m, const QuantPlanSpec& plan,
     torch::NoGradGuard no_grad;
     auto probe = calibration.front();
     auto before = m.forward(probe).to(torch::kFloat64);
-    correction->apply(m, calibration, weight_specs);
+    methods::CorrectionCache cache{keys.cache, keys.stage_key_of(), {}};
+    correction->apply(m, calibration, weight_specs, &cache);
+    for (const auto& [stage, use] : cache.uses) record_stage(report, stage, use);
+    if (!keys.fp_state.empty())
+      keys.fp_state = stage_key({keys.fp_state, "after correction " + c.type, c.options.IsDefined() ? YAML::Dump(c.options) : "",
+                                 correction->reads_weight_specs() ? weight_plan_digest(m, allocation) : ""});
     auto after = m.forward(probe).to(torch::kFloat64);
     double drift = ((after - before).abs().max() / before.abs().max()).item<double>();
     log_info("correction ", c.type, ": fp output drift ", drift, " (max |Δlogit| / max |logit|)");
@@ -185,7 +244,8 @@ std::shared_ptr<const model::PackedLinear> packed_form(const quant::QuantSpec& s
 void quantize_weights_blockwise(model::LlamaModel& m, const QuantPlanSpec& plan,
                                 const std::map<std::string, quant::QuantSpec>& allocation,
                                 const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
+                                bool streams_on_host, const std::string& weights_digest, const StageKeys& keys,
+                                QuantizationReport& report) {
   const ComponentSpec& quantizer_spec = plan.weight_quantizer;
   if (calibration.empty())
     throw ConfigError(cat("weight quantizer '", quantizer_spec.type, "' needs calibration data: set calibration.data"));
@@ -197,6 +257,8 @@ void quantize_weights_blockwise(model::LlamaModel& m, const QuantPlanSpec& plan,
   options.checkpoint_dir = checkpoint_dir;
   options.streams_on_host = streams_on_host;
   options.weights_digest = weights_digest;
+  options.stage_cache = keys.cache;
+  options.fp_chain_key = keys.stage_key_of();
   // A requested stop (stop_request.h) ends calibration after the block just committed, whose
   // checkpoint the resumed run starts from; without a checkpoint directory nothing would be kept.
   if (!checkpoint_dir.empty()) options.after_block = [](int64_t) { return !stop_requested(); };
@@ -206,6 +268,7 @@ void quantize_weights_blockwise(model::LlamaModel& m, const QuantPlanSpec& plan,
   if (!calibrated.completed)
     throw StopRequested(cat("stopped on request after calibration block ", calibrated.blocks.empty() ? -1 : calibrated.blocks.back().block,
                             " of ", m.config().num_layers, " (checkpoint in ", checkpoint_dir, ")"));
+  record_stage(report, "fp_chain", calibrated.fp_chain);
   record_calibration(std::move(calibrated), report);
   m.check_weights();
 }
@@ -238,11 +301,12 @@ void quantize_weights_streamed(model::LlamaModel& m, std::unique_ptr<methods::We
 void quantize_weights(model::LlamaModel& m, const QuantPlanSpec& plan,
                       const std::map<std::string, quant::QuantSpec>& allocation,
                       const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                      bool streams_on_host, const std::string& weights_digest, QuantizationReport& report) {
+                      bool streams_on_host, const std::string& weights_digest, const StageKeys& keys,
+                      QuantizationReport& report) {
   const auto& type = plan.weight_quantizer.type;
   if (methods::weight_quantizer_needs_calibration(type))
     return quantize_weights_blockwise(m, plan, allocation, calibration, checkpoint_dir, streams_on_host,
-                                      weights_digest, report);
+                                      weights_digest, keys, report);
   auto quantizer = methods::make_weight_quantizer(type, plan.weight_quantizer.options);
   if (m.streamed()) return quantize_weights_streamed(m, std::move(quantizer), allocation, report);
   const auto& config = m.config();
@@ -357,7 +421,8 @@ void install_activation_quantizers(model::LlamaModel& m, const std::map<std::str
 
 QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration, const std::string& checkpoint_dir,
-                                  bool streams_on_host, const std::string& weights_digest) {
+                                  bool streams_on_host, const std::string& weights_digest,
+                                  const StageCache* stage_cache) {
   QuantizationReport report;
   if (m.streamed() && !plan.corrections.empty())  // refuse before the first (slow) streamed forward
     throw Error(cat("correction '", plan.corrections.front().type, "': ", model::kStreamedRefusal));
@@ -368,11 +433,13 @@ QuantizationReport quantize_model(model::LlamaModel& m, const QuantPlanSpec& pla
   report.setting = methods::setting_label(allocation, sites);
   report.plan = plan_table(allocation, sites);
   report.plan_summary = methods::summarize_plan(allocation, sites);
-  apply_corrections(m, plan, allocation, calibration, report);
+  StageKeys keys = stage_keys(m, calibration, weights_digest, stage_cache);
+  apply_corrections(m, plan, allocation, calibration, keys, report);
 
-  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, weights_digest, report);
+  quantize_weights(m, plan, allocation, calibration, checkpoint_dir, streams_on_host, weights_digest, keys, report);
   install_activation_quantizers(m, allocation, calibration, report);
   if (plan.execution == kExecutionPacked) report.packed = execute_packed(m, allocation);
+  for (const char* stage : {"activation_stats", "fp_chain"}) report.stages.emplace(stage, StageUse{});  // not used: n/a
   for (int64_t layer = 0; layer < m.config().num_layers; ++layer)
     for (SiteKind kind : model::all_site_kinds())
       if (model::is_activation(kind)) {

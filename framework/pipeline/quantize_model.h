@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "framework/core/stage_cache.h"
 #include "framework/methods/allocations/plan_summary.h"
 #include "framework/model/llama_model.h"
 #include "framework/pipeline/experiment_spec.h"
@@ -32,6 +33,9 @@ struct QuantizationReport {
   std::map<std::string, quant::QuantSpec> activations;  // enabled activation sites (for export)
   std::map<std::string, quant::QuantSpec> weights;      // enabled weight sites (for the GGUF export)
   store::Table packed;                    // quant.execution: packed: one row per packed linear (packed_execution.h)
+  // The cached stages of quantization: "activation_stats" (corrections' per-channel abs-max) and
+  // "fp_chain" (block-wise calibration's Y_fp): hit | miss | off | n/a and their seconds.
+  std::map<std::string, StageUse> stages;
 };
 
 /// The allocation's plan for every site, then the experiment's per-site overrides (what
@@ -53,9 +57,12 @@ bool token_local(const quant::QuantSpec& spec);
 /// `streams_on_host` keeps block-wise calibration's activation streams in CPU memory.
 /// `weights_digest` (the model files' sha256) keys those checkpoints to the weights, so a model
 /// replaced at the same path never resumes another model's blocks; "" hashes the tensors instead.
+/// `stage_cache` (may be null) keeps what does not depend on the weight quantization (activation
+/// statistics, the fp chain) across runs, keyed by `weights_digest` (required for caching), the
+/// model's dtype and device, the corrections applied before the stage and the windows.
 QuantizationReport quantize_model(model::LlamaModel& model, const QuantPlanSpec& plan,
                                   const std::vector<torch::Tensor>& calibration,
                                   const std::string& checkpoint_dir = "", bool streams_on_host = false,
-                                  const std::string& weights_digest = "");
+                                  const std::string& weights_digest = "", const StageCache* stage_cache = nullptr);
 
 }  // namespace abq::pipeline

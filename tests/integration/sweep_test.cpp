@@ -81,7 +81,7 @@ TEST(Sweep, LocalWorkersStoreWhatOneProcessStoresAndAResubmissionDoesNothing) {
   // The runs share one calibration data set: drawn once, read from the stage cache by the others.
   int hits = 0;
   for (const auto& r : store::ResultsStore(results, store::OpenMode::existing).read_all())
-    hits += r.attributes.count("calibration_windows_cache") && r.attributes.at("calibration_windows_cache") == "hit";
+    hits += r.attributes.count("cache_calibration_windows") && r.attributes.at("cache_calibration_windows") == "hit";
   EXPECT_GE(hits, 2);
 
   const std::string bytes = read_text(results);

@@ -1,5 +1,8 @@
 #include "framework/methods/corrections/activation_stats.h"
 
+#include <chrono>
+#include <cstring>
+
 #include "framework/core/error.h"
 
 namespace abq::methods {
@@ -18,7 +21,85 @@ class HookSnapshot {
   std::vector<model::LayerHooks> saved_;
 };
 
+constexpr char kAbsmaxMagic[8] = {'a', 'b', 'q', 'a', 'm', 'x', '0', '1'};
+// Bumped whenever what collect_input_absmax computes changes, so older entries are never read.
+constexpr char kAbsmaxStage[] = "activation_stats input_absmax v1";
+
+void append_u64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
+
+bool read_u64(const std::string& in, size_t& at, uint64_t& v) {
+  if (in.size() - at < sizeof(v)) return false;
+  std::memcpy(&v, in.data() + at, sizeof(v));
+  at += sizeof(v);
+  return true;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
+
+std::string encode_absmax(const std::map<std::string, torch::Tensor>& absmax) {
+  std::string out(kAbsmaxMagic, sizeof(kAbsmaxMagic));
+  append_u64(out, absmax.size());
+  for (const auto& [site, t] : absmax) {
+    const auto values = t.detach().to(torch::kCPU, torch::kFloat32).contiguous().reshape({-1});  // [in]
+    append_u64(out, site.size());
+    out += site;
+    append_u64(out, uint64_t(values.numel()));
+    out.append(static_cast<const char*>(values.data_ptr()), size_t(values.numel()) * sizeof(float));
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, torch::Tensor>> decode_absmax(const std::string& bytes) {
+  if (bytes.size() < sizeof(kAbsmaxMagic) || bytes.compare(0, sizeof(kAbsmaxMagic), kAbsmaxMagic, sizeof(kAbsmaxMagic)) != 0)
+    return std::nullopt;
+  size_t at = sizeof(kAbsmaxMagic);
+  uint64_t count = 0;
+  if (!read_u64(bytes, at, count)) return std::nullopt;
+  std::map<std::string, torch::Tensor> out;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t name_size = 0, numel = 0;
+    if (!read_u64(bytes, at, name_size) || name_size > bytes.size() - at) return std::nullopt;
+    std::string site = bytes.substr(at, name_size);
+    at += name_size;
+    if (!read_u64(bytes, at, numel) || numel > (bytes.size() - at) / sizeof(float)) return std::nullopt;
+    auto values = torch::empty({int64_t(numel)}, torch::kFloat32);
+    std::memcpy(values.data_ptr(), bytes.data() + at, numel * sizeof(float));
+    at += numel * sizeof(float);
+    out[site] = values;
+  }
+  if (at != bytes.size()) return std::nullopt;
+  return out;
+}
+
+std::map<std::string, torch::Tensor> cached_input_absmax(model::LlamaModel& model,
+                                                         const std::vector<torch::Tensor>& calibration_tokens,
+                                                         CorrectionCache* cache) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool enabled = cache && cache->cache && cache->cache->enabled() && !cache->key.empty();
+  const std::string key = enabled ? stage_key({kAbsmaxStage, cache->key}) : "";
+  std::map<std::string, torch::Tensor> absmax;
+  std::string outcome = "off";
+  if (enabled) {
+    if (auto bytes = cache->cache->get("activation_stats", key))
+      if (auto decoded = decode_absmax(*bytes)) {
+        for (auto& [site, t] : *decoded) absmax[site] = t.to(model.device());
+        outcome = "hit";
+      }
+  }
+  if (outcome != "hit") {
+    absmax = collect_input_absmax(model, calibration_tokens);
+    if (enabled) {
+      cache->cache->put("activation_stats", key, encode_absmax(absmax));
+      outcome = "miss";
+    }
+  }
+  if (cache) cache->uses["activation_stats"] = {outcome, seconds_since(start)};
+  return absmax;
+}
 
 std::map<std::string, torch::Tensor> collect_input_absmax(model::LlamaModel& model,
                                                           const std::vector<torch::Tensor>& calibration_tokens) {

@@ -82,6 +82,7 @@ class Awq final : public Correction {
   /// Throws abq::Error for grid < 1.
   explicit Awq(AwqOptions options = {});
   std::string name() const override { return "awq"; }
+  bool reads_weight_specs() const override { return true; }
 
   /// Scales folded by the last apply(), keyed by the op that was divided
   /// ("layers.{i}.input_layernorm.weight", "layers.{i}.self_attn.v_proj.weight", ...).

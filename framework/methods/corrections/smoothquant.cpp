@@ -43,7 +43,7 @@ void SmoothQuant::run(model::LlamaModel& model, const std::vector<torch::Tensor>
   using model::NormKind;
   std::map<std::string, torch::Tensor> act;
   try {
-    act = collect_input_absmax(model, calibration_tokens);
+    act = cached_input_absmax(model, calibration_tokens, cache());
   } catch (Error& e) {
     e.with_context("while calibrating smoothquant");
     throw;

@@ -1,11 +1,6 @@
-#include "experiments/runner/stage_cache.h"
+#include "experiments/runner/window_codec.h"
 
 #include <cstring>
-#include <filesystem>
-
-#include "framework/core/log.h"
-#include "framework/core/sha256.h"
-#include "framework/store/atomic_file.h"
 
 namespace abq::runner {
 namespace {
@@ -22,36 +17,6 @@ bool read_i64(const std::string& in, size_t& at, int64_t& v) {
 }
 
 }  // namespace
-
-std::string StageCache::path(const std::string& kind, const std::string& key) const {
-  return dir_ + "/" + kind + "-" + key + ".bin";
-}
-
-std::optional<std::string> StageCache::get(const std::string& kind, const std::string& key) const {
-  if (!enabled() || !std::filesystem::exists(path(kind, key))) return std::nullopt;
-  try {
-    return store::read_whole_file(path(kind, key));
-  } catch (const std::exception& e) {
-    log_warn("stage cache: cannot read ", path(kind, key), ": ", e.what());
-    return std::nullopt;
-  }
-}
-
-void StageCache::put(const std::string& kind, const std::string& key, const std::string& bytes) const {
-  if (!enabled()) return;
-  try {
-    std::filesystem::create_directories(dir_);
-    store::write_file_atomically(path(kind, key), bytes);
-  } catch (const std::exception& e) {
-    log_warn("stage cache: cannot write ", path(kind, key), ": ", e.what());
-  }
-}
-
-std::string cache_key(const std::vector<std::string>& parts) {
-  std::string text;
-  for (const auto& p : parts) text += std::to_string(p.size()) + ":" + p + "\n";
-  return sha256_hex(text);
-}
 
 std::string encode_windows(const std::vector<std::vector<int64_t>>& windows) {
   std::string out(kWindowsMagic, sizeof(kWindowsMagic));
