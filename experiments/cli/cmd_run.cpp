@@ -75,8 +75,11 @@ int cmd_run(const Args& args) {
                 << ": run the same command again to resume it\n";
       return kExitFailure;
     }
+    // Said before the requeue: Slurm ends the job step as soon as the requeue is accepted, so a line
+    // written after it may never reach the job's log.
+    std::cerr << "abq run: stopped on SIG" << stop_on << "; requeueing this job, which resumes from its checkpoint\n"
+              << std::flush;
     sweep::requeue_this_job();
-    std::cerr << "abq run: stopped on SIG" << stop_on << " and requeued this job; it resumes from its checkpoint\n";
     return kExitFailure;
   }
   return summary.failed > 0 ? kExitFailure : kExitOk;

@@ -197,7 +197,7 @@ TEST_F(SlurmSweep, Usr1BeforeTheTimeLimitCheckpointsRequeuesAndTheTaskResumes) {
   const std::string results = scratch("usr1") + "/sweep.h5";
   const std::string log = interrupted_sweep(results, "scancel --signal=USR1 --batch");
   EXPECT_TRUE(contains(log, "stopped on request after calibration block ")) << log;
-  EXPECT_TRUE(contains(log, "abq run: stopped on SIGUSR1 and requeued this job")) << log;
+  EXPECT_TRUE(contains(log, "abq run: stopped on SIGUSR1; requeueing this job")) << log;
   EXPECT_TRUE(contains(log, "(restart 1)")) << log;
   EXPECT_TRUE(contains(log, "calibration: resuming at block ")) << log;
   EXPECT_EQ(results_of(results), resume_reference());
